@@ -1,0 +1,87 @@
+"""Command line: `python -m app serve|migrate|create-operator|seed-demo|sandbox` (also installed as `yijian`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from functools import partial
+
+from app.core.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"yijian: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from app.core import db
+    from app.main import create_app
+
+    settings = _settings().with_listen_address(args.host, args.port)
+    if args.workers > 1 and (settings.redis_url is None or settings.database_url.startswith("sqlite")):
+        print("yijian: --workers > 1 needs YIJIAN_DATABASE_URL=postgres://... and YIJIAN_REDIS_URL=redis://... "
+              "(the embedded default is one process)", file=sys.stderr)
+        raise SystemExit(2)
+    asyncio.run(db.migrate(settings.database_url))
+    loader = AppLoader(factory=partial(create_app, settings))
+    app = loader.load()
+    app.prepare(host=args.host, port=args.port, workers=args.workers, single_process=args.workers == 1,
+                access_log=False, motd=False)
+    if args.workers == 1:
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
+
+
+def _migrate(args: argparse.Namespace) -> None:
+    from app.core import db
+
+    settings = _settings()
+    asyncio.run(db.migrate(settings.database_url))
+    print("migrations applied")
+
+
+def _sandbox(args: argparse.Namespace) -> None:
+    from sanic import Sanic
+
+    from app.core import logs
+    from app.sandbox import create_sandbox_app
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+    app = create_sandbox_app(settings.data_dir, settings.sandbox_time_factor)
+    app.prepare(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
+    Sanic.serve_single(primary=app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="yijian", description="一键 — one-tap checkout for WeChat mini-programs")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate if needed, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("migrate", help="apply schema migrations").set_defaults(run=_migrate)
+
+    sandbox = commands.add_parser("sandbox", help="the WeChat sandbox alone, as its own process")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8001)
+    sandbox.set_defaults(run=_sandbox)
+
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

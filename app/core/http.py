@@ -1,0 +1,186 @@
+"""HTTP plumbing shared by every blueprint: request ids, JSON bodies, validation, errors, pagination, access log."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+import re
+import time
+import uuid
+from typing import Any, Callable, TypeVar
+
+import orjson
+import pydantic
+from sanic import Request, Sanic
+from sanic.exceptions import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound as SanicNotFound,
+    PayloadTooLarge,
+    SanicException,
+)
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from app.core.errors import AppError, ValidationFailed
+
+log = logging.getLogger("yijian.http")
+access_log = logging.getLogger("yijian.access")
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+
+
+def request_id(request: Request) -> str:
+    """The request's id: the client's `X-Request-ID` when it is sane, otherwise a fresh one."""
+    rid = getattr(request.ctx, "request_id", None)
+    if rid is None:
+        sent = request.headers.get("x-request-id", "")
+        rid = sent if _REQUEST_ID_RE.match(sent) else uuid.uuid4().hex
+        request.ctx.request_id = rid
+    return rid
+
+
+def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
+    return HTTPResponse(
+        orjson.dumps(body, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
+
+
+def no_content() -> HTTPResponse:
+    return HTTPResponse(status=204)
+
+
+def error_response(request: Request, error: AppError) -> HTTPResponse:
+    return json(error.to_body(request_id(request)), status=error.status, headers=error.headers)
+
+
+def read_json(request: Request) -> Any:
+    """The body as JSON; an empty body is an empty object. Not JSON → MALFORMED_JSON."""
+    raw = request.body
+    if not raw or not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise AppError("MALFORMED_JSON") from None
+
+
+def pydantic_fields(exc: pydantic.ValidationError) -> list[dict[str, str]]:
+    """Pydantic errors as the contract's `fields`: dotted paths (`items.0.quantity`) and a reason."""
+    fields = []
+    for err in exc.errors(include_url=False):
+        loc = [str(part) for part in err["loc"] if not str(part).startswith("function-")]
+        reason = err["msg"]
+        if reason.startswith("Value error, "):
+            reason = reason[len("Value error, "):]
+        fields.append({"field": ".".join(loc) or "body", "reason": reason})
+    return fields
+
+
+def parse(model: type[Model], data: Any) -> Model:
+    if not isinstance(data, dict):
+        raise ValidationFailed.one("body", "must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationFailed(pydantic_fields(exc)) from None
+
+
+def body(model: type[pydantic.BaseModel]) -> Callable:
+    """Parse and validate the JSON body into `model`, passed to the handler as `body`; documents it in OpenAPI."""
+
+    def decorator(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            kwargs["body"] = parse(model, read_json(request))
+            return await handler(request, *args, **kwargs)
+
+        return openapi.definition(body={"application/json": model})(wrapper)
+
+    return decorator
+
+
+def encode_cursor(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed.one("cursor", "is not a cursor this API gave out") from None
+
+
+def page_params(request: Request) -> tuple[int, str | None]:
+    """`?limit=` (default 20, 1..100) and the decoded `?cursor=`."""
+    raw = request.args.get("limit", "20")
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise ValidationFailed.one("limit", "must be an integer") from None
+    if not 1 <= limit <= 100:
+        raise ValidationFailed.one("limit", "must be between 1 and 100")
+    return limit, decode_cursor(request.args.get("cursor"))
+
+
+def page(items: list[Any], limit: int, last_key: Callable[[Any], str]) -> dict[str, Any]:
+    """Given up to limit+1 rows, the contract's `{"items", "next_cursor"}`."""
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": encode_cursor(last_key(items[-1])) if more and items else None}
+
+
+def _sanic_error(exc: SanicException) -> AppError:
+    if isinstance(exc, SanicNotFound):
+        return AppError("NOT_FOUND")
+    if isinstance(exc, MethodNotAllowed):
+        return AppError("METHOD_NOT_ALLOWED")
+    if isinstance(exc, PayloadTooLarge):
+        return AppError("PAYLOAD_TOO_LARGE")
+    if isinstance(exc, BadRequest):
+        return AppError("MALFORMED_JSON", message="请求格式错误", remedy="请检查请求后重试")
+    if exc.status_code == 429:
+        return AppError("RATE_LIMITED")
+    if exc.status_code < 500:
+        return AppError("NOT_FOUND") if exc.status_code == 404 else AppError("MALFORMED_JSON")
+    return AppError("INTERNAL_ERROR")
+
+
+def install(app: Sanic) -> None:
+    """Request ids, the access log and the one error handler."""
+
+    @app.signal("http.lifecycle.request")
+    async def _begin(request: Request) -> None:
+        request.ctx.started = time.perf_counter()
+        request_id(request)
+
+    @app.signal("http.lifecycle.response")
+    async def _end(request: Request, response: HTTPResponse) -> None:
+        rid = request_id(request)
+        response.headers["X-Request-ID"] = rid
+        started = getattr(request.ctx, "started", None)
+        latency_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+        route = request.route.path if request.route else None
+        access_log.info(
+            "request",
+            extra={"fields": {
+                "request_id": rid, "method": request.method, "route": f"/{route}" if route is not None else None,
+                "path": request.path, "status": response.status, "latency_ms": latency_ms,
+            }},
+        )
+
+    @app.exception(Exception)
+    async def _handle(request: Request, exc: Exception) -> HTTPResponse:
+        if isinstance(exc, AppError):
+            return error_response(request, exc)
+        if isinstance(exc, SanicException) and (exc.status_code or 500) < 500:
+            return error_response(request, _sanic_error(exc))
+        log.error("unhandled error", exc_info=exc, extra={"fields": {"request_id": request_id(request)}})
+        return error_response(request, AppError("INTERNAL_ERROR"))

@@ -1,0 +1,103 @@
+"""The application factory: blueprints, listeners, error handling and the OpenAPI document."""
+
+from __future__ import annotations
+
+import logging
+
+from sanic import Request, Sanic
+from sanic_ext import openapi
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+from tortoise import Tortoise
+
+from app.auth import service as auth_service
+from app.auth.routes import bp as auth_bp
+from app.core import cache, db, http, logs
+from app.core.errors import AppError
+from app.core.settings import Settings
+from app.deps import Deps
+from app.preferences.routes import bp as preferences_bp
+from app.wallet.routes import bp as wallet_bp
+
+log = logging.getLogger("yijian.app")
+
+MAX_BODY_BYTES = 1024 * 1024  # DESIGN.md §2: request bodies are limited to 1 MiB
+
+
+def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
+    """Build the app for `settings` (whose URLs are already resolved with `Settings.with_listen_address`)."""
+    logs.configure(settings.log_level)
+    app = Sanic(name, configure_logging=False)
+    app.config.update(
+        REQUEST_MAX_SIZE=MAX_BODY_BYTES,
+        FALLBACK_ERROR_FORMAT="json",
+        OAS_UI_DEFAULT="swagger",
+        OAS_URL_PREFIX="/docs",
+        OAS_UI_REDOC=False,
+        OAS_AUTODOC=True,
+        API_TITLE="yijian (一键) API",
+        API_VERSION="1",
+        API_DESCRIPTION="One-tap checkout backend for WeChat mini-programs. Contract: DESIGN.md.",
+        CORS=False,
+        HEALTH=False,
+    )
+    app.ctx.settings = settings
+    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
+    http.install(app)
+
+    for bp in (auth_bp, preferences_bp, wallet_bp):
+        app.blueprint(bp)
+    if settings.sandbox:
+        from app.sandbox import create_sandbox_blueprint
+
+        app.blueprint(create_sandbox_blueprint(settings.data_dir, settings.sandbox_time_factor))
+
+    _add_service_routes(app)
+
+    @app.before_server_start
+    async def _start(app: Sanic) -> None:
+        await db.init_db(settings.database_url)
+        app.ctx.deps = Deps.build(settings, cache.connect(settings.redis_url))
+        restored = await auth_service.restore_revocations(app.ctx.deps)
+        log.info("started", extra={"fields": {
+            "database": settings.database_url.split(":", 1)[0], "redis": "real" if settings.redis_url else "stand-in",
+            "wechat_mode": settings.wechat_mode, "revocations_restored": restored,
+        }})
+
+    @app.after_server_stop
+    async def _stop(app: Sanic) -> None:
+        deps = getattr(app.ctx, "deps", None)
+        if deps is not None:
+            await deps.close()
+        await db.close_db()
+
+    return app
+
+
+def _add_service_routes(app: Sanic) -> None:
+    @app.get("/healthz")
+    @openapi.exclude()
+    async def healthz(request: Request):
+        return http.json({"status": "ok"})
+
+    @app.get("/readyz")
+    @openapi.exclude()
+    async def readyz(request: Request):
+        checks = {}
+        try:
+            await Tortoise.get_connection("default").execute_query("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not fail
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            await request.app.ctx.deps.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+        if any(value != "ok" for value in checks.values()):
+            raise AppError("NOT_READY", checks=checks)
+        return http.json({"status": "ready", "checks": checks})
+
+    @app.get("/openapi.json")
+    @openapi.exclude()
+    async def openapi_json(request: Request):
+        return http.json(SpecificationBuilder().build(request.app).serialize())

@@ -1,0 +1,77 @@
+"""One real yijian server per test session, on the storage chosen by the environment (see scripts/test)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.core import db
+from app.core.logs import JsonFormatter
+from app.core.settings import load_settings
+from app.main import create_app
+
+_LOGGERS = ("yijian", "sanic.root", "sanic.error", "sanic.server", "tortoise")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LogCapture(logging.Handler):
+    """Every log line the server writes, formatted exactly as in production."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+class RunningServer:
+    def __init__(self, app, base_url: str, settings, logs: LogCapture) -> None:
+        self.app = app
+        self.base_url = base_url
+        self.settings = settings
+        self.logs = logs
+
+
+@pytest.fixture(scope="session")
+async def server():
+    data_dir = Path(tempfile.mkdtemp(prefix="yijian-test-"))
+    environ = dict(os.environ)
+    environ["YIJIAN_DATA_DIR"] = str(data_dir)
+    environ.setdefault("YIJIAN_SANDBOX_TIME_FACTOR", "100")
+    port = free_port()
+    settings = load_settings(environ).with_listen_address("127.0.0.1", port)
+    await db.migrate(settings.database_url)
+    app = create_app(settings, name=f"yijian_test_{port}")
+    capture = LogCapture()
+    for name in _LOGGERS:
+        logging.getLogger(name).addHandler(capture)
+    srv = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    await srv.startup()
+    await srv.before_start()
+    await srv.after_start()
+    yield RunningServer(app, f"http://127.0.0.1:{port}", settings, capture)
+    await srv.before_stop()
+    await srv.close()
+    await srv.after_stop()
+
+
+@pytest.fixture(scope="session")
+async def client(server):
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30.0) as http:
+        yield http
