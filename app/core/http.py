@@ -44,7 +44,7 @@ def request_id(request: Request) -> str:
 
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
     return HTTPResponse(
-        orjson.dumps(body, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z),
+        orjson.dumps(body, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS),
         status=status,
         headers=headers,
         content_type="application/json",

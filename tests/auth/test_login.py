@@ -59,7 +59,7 @@ async def test_refresh_rotates_and_the_old_refresh_token_stops_working(client):
     assert response.status_code == 200
     fresh = response.json()
     assert fresh["refresh_token"] != tokens["refresh_token"]
-    assert (await client.get("/api/v1/me/preferences", headers=bearer(fresh))).status_code == 200
+    assert (await client.get("/api/v1/wallet", headers=bearer(fresh))).status_code == 200
 
 
 async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client):
@@ -71,7 +71,7 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client):
     # Now the legitimate holder's newer refresh token and access token are dead too.
     assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]}),
                  401, "AUTH_TOKEN_INVALID")
-    assert_error(await client.get("/api/v1/me/preferences", headers=bearer(rotated)), 401, "AUTH_TOKEN_INVALID")
+    assert_error(await client.get("/api/v1/wallet", headers=bearer(rotated)), 401, "AUTH_TOKEN_INVALID")
 
 
 async def test_concurrent_refreshes_with_one_token_let_exactly_one_through(client):
@@ -88,7 +88,7 @@ async def test_logout_revokes_access_and_refresh_tokens(client):
     response = await client.post("/api/v1/auth/logout", headers=bearer(tokens))
     assert response.status_code == 204
     assert response.content == b""
-    assert_error(await client.get("/api/v1/me/preferences", headers=bearer(tokens)), 401, "AUTH_TOKEN_INVALID")
+    assert_error(await client.get("/api/v1/wallet", headers=bearer(tokens)), 401, "AUTH_TOKEN_INVALID")
     assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
                  401, "AUTH_TOKEN_INVALID")
 
@@ -98,4 +98,4 @@ async def test_logout_of_one_session_leaves_the_other_session_working(client):
     phone_session = await login(client, label)
     tablet_session = await login(client, label)
     await client.post("/api/v1/auth/logout", headers=bearer(phone_session))
-    assert (await client.get("/api/v1/me/preferences", headers=bearer(tablet_session))).status_code == 200
+    assert (await client.get("/api/v1/wallet", headers=bearer(tablet_session))).status_code == 200
