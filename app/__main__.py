@@ -18,6 +18,12 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
+def _env_set(name: str) -> bool:
+    import os
+
+    return bool(os.environ.get(name, "").strip())
+
+
 def _serve(args: argparse.Namespace) -> None:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
@@ -29,6 +35,10 @@ def _serve(args: argparse.Namespace) -> None:
     if args.workers > 1 and (settings.redis_url is None or settings.database_url.startswith("sqlite")):
         print("yijian: --workers > 1 needs YIJIAN_DATABASE_URL=postgres://... and YIJIAN_REDIS_URL=redis://... "
               "(the embedded default is one process)", file=sys.stderr)
+        raise SystemExit(2)
+    if args.workers > 1 and settings.sandbox and not _env_set("YIJIAN_WECHAT_BASE_URL"):
+        print("yijian: --workers > 1 in sandbox mode needs a separate sandbox process "
+              "(python -m app sandbox --port 8001) named in YIJIAN_WECHAT_BASE_URL", file=sys.stderr)
         raise SystemExit(2)
     asyncio.run(db.migrate(settings.database_url))
     loader = AppLoader(factory=partial(create_app, settings))
