@@ -52,7 +52,6 @@ CATALOG: dict[str, ErrorSpec] = {
     "WALLET_PIN_REQUIRED": ErrorSpec(403, "请输入支付密码", "请输入6位支付密码", "The wallet PIN is required", "Send wallet_pin"),
     "WALLET_PIN_WRONG": ErrorSpec(403, "支付密码错误", "请重新输入，多次错误将被锁定", "Wrong wallet PIN", "Retry with the right PIN"),
     "WALLET_PIN_LOCKED": ErrorSpec(403, "支付密码错误次数过多，钱包已锁定", "请15分钟后再试，或改用微信支付", "Wallet locked after wrong PINs", "Wait or pay with WeChat Pay"),
-    "WALLET_PIN_TOO_SIMPLE": ErrorSpec(422, "支付密码过于简单", "请勿使用连续或重复的数字", "The PIN is too simple", "Choose a less obvious PIN"),
     "ORDER_NOT_CANCELLABLE": ErrorSpec(409, "订单当前状态不能取消", "已支付订单请申请退款", "The order cannot be cancelled", "Ask for a refund instead"),
     "ORDER_NOT_REFUNDABLE": ErrorSpec(409, "订单当前状态不能退款", "请确认订单已支付", "The order cannot be refunded", "Only paid orders are refundable"),
     "REFUND_EXCEEDS_PAID": ErrorSpec(409, "退款金额超过可退金额", "请调整退款金额", "The refund exceeds the amount left", "Lower the amount"),

@@ -1,10 +1,15 @@
-"""Wallet reads: balance, PIN state and the password-free limit."""
+"""Wallet: balance and PIN state, setting and changing the PIN, the password-free limit, the ledger."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.wallet.models import Wallet
+from tortoise.exceptions import IntegrityError
+
+from app.wallet import pin as pins
+from app.wallet.models import LedgerEntry, Wallet
+
+PIN_FREE_LIMIT_MAX_FEN = 30_000
 
 
 @dataclass(frozen=True)
@@ -18,8 +23,44 @@ class WalletView:
                 "pin_free_limit_fen": self.pin_free_limit_fen}
 
 
+def _view(wallet: Wallet) -> WalletView:
+    return WalletView(wallet.balance_fen, wallet.pin_hash is not None, wallet.pin_free_limit_fen)
+
+
 async def view(user_id: str) -> WalletView:
     wallet = await Wallet.get_or_none(user_id=user_id)
-    if wallet is None:
-        return WalletView(0, False, 0)
-    return WalletView(wallet.balance_fen, wallet.pin_hash is not None, wallet.pin_free_limit_fen)
+    return WalletView(0, False, 0) if wallet is None else _view(wallet)
+
+
+async def get_or_create_wallet(user_id: str) -> Wallet:
+    wallet = await Wallet.get_or_none(user_id=user_id)
+    if wallet is not None:
+        return wallet
+    try:
+        return await Wallet.create(user_id=user_id)
+    except IntegrityError:  # created by a concurrent request
+        return await Wallet.get(user_id=user_id)
+
+
+async def set_pin(user_id: str, new_pin: str, current_pin: str | None) -> None:
+    """Set the PIN; changing an existing one needs the current PIN (which counts toward the lockout)."""
+    pins.check_new_pin(new_pin)
+    wallet = await get_or_create_wallet(user_id)
+    if wallet.pin_hash is not None:
+        await pins.verify_pin(wallet, current_pin)
+    await Wallet.filter(user_id=user_id).update(pin_hash=await pins.hash_pin(new_pin), pin_failures=0)
+
+
+async def set_pin_free_limit(user_id: str, limit_fen: int, pin: str | None) -> WalletView:
+    wallet = await get_or_create_wallet(user_id)
+    await pins.verify_pin(wallet, pin)
+    await Wallet.filter(user_id=user_id).update(pin_free_limit_fen=limit_fen)
+    return _view(await Wallet.get(user_id=user_id))
+
+
+async def ledger_page(user_id: str, limit: int, before_id: str | None) -> list[LedgerEntry]:
+    """Up to limit+1 entries, newest first (ids sort by creation time), older than `before_id`."""
+    query = LedgerEntry.filter(user_id=user_id)
+    if before_id:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(limit + 1)
