@@ -1,0 +1,248 @@
+"""Preferences, saved addresses, the invoice title, phone binding and checkout prefill (DESIGN.md §3).
+
+The one default address is `Preference.default_address_id`, so there can never be two; every change to it
+is a conditional update, which is what keeps concurrent requests from undoing each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Optional
+
+from tortoise.expressions import Subquery
+from tortoise.transactions import in_transaction
+
+from app.auth.models import User
+from app.core.errors import NotFound, ValidationFailed
+from app.core.security import new_id
+from app.deps import Deps
+from app.preferences.models import Address, InvoiceTitle, Preference
+from app.preferences.schemas import AddressIn, InvoiceIn, PreferencesPatch
+from app.wallet import service as wallet_service
+from app.wallet.service import WalletView
+
+log = logging.getLogger("yijian.preferences")
+
+ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail", "postal_code", "national_code")
+INVOICE_FIELDS = ("type", "title", "tax_number", "company_address", "telephone", "bank_name", "bank_account")
+REASON_USER_DEFAULT = "您设置的默认支付方式"
+REASON_FALLBACK = "微信支付，安全便捷"
+FALLBACK_PAYMENT_METHOD = "wechatpay"
+
+
+# Views: what the API answers, built from the models.
+
+def address_view(address: Address, default_address_id: Optional[str]) -> dict[str, Any]:
+    view = {name: getattr(address, name) for name in ("id", *ADDRESS_FIELDS)}
+    view.update(is_default=address.id == default_address_id,
+                created_at=address.created_at, updated_at=address.updated_at)
+    return view
+
+
+def invoice_view(invoice: Optional[InvoiceTitle]) -> Optional[dict[str, Any]]:
+    if invoice is None:
+        return None
+    return {**{name: getattr(invoice, name) for name in INVOICE_FIELDS}, "updated_at": invoice.updated_at}
+
+
+def preferences_view(preference: Optional[Preference], invoice: Optional[InvoiceTitle]) -> dict[str, Any]:
+    """A user without a Preference row has the defaults: no method, no address, one-tap on."""
+    return {
+        "default_payment_method": preference.default_payment_method if preference else None,
+        "default_address_id": preference.default_address_id if preference else None,
+        "invoice": invoice_view(invoice),
+        "one_tap_enabled": preference.one_tap_enabled if preference else True,
+    }
+
+
+# Preferences
+
+async def _preference_or_none(user_id: str) -> Optional[Preference]:
+    return await Preference.get_or_none(user_id=user_id)
+
+
+async def ensure_preference(user_id: str) -> None:
+    """Create the user's Preference row on first write (get_or_create survives a concurrent create)."""
+    await Preference.get_or_create(user_id=user_id)
+
+
+async def get_preferences(user_id: str) -> dict[str, Any]:
+    preference, invoice = await asyncio.gather(_preference_or_none(user_id), InvoiceTitle.get_or_none(user_id=user_id))
+    return preferences_view(preference, invoice)
+
+
+async def update_preferences(user_id: str, patch: PreferencesPatch) -> dict[str, Any]:
+    changes = {name: getattr(patch, name) for name in patch.model_fields_set}
+    if changes:
+        await ensure_preference(user_id)
+        async with in_transaction():
+            new_default = changes.get("default_address_id")
+            # Locked (PostgreSQL) so that the address cannot be deleted between this check and the update.
+            if new_default is not None and not await Address.filter(
+                id=new_default, user_id=user_id,
+            ).select_for_update().exists():
+                raise ValidationFailed.one("default_address_id", "is not one of your addresses")
+            await Preference.filter(user_id=user_id).update(**changes)
+    return await get_preferences(user_id)
+
+
+# Addresses
+
+async def _default_address_id(user_id: str) -> Optional[str]:
+    rows = await Preference.filter(user_id=user_id).values_list("default_address_id", flat=True)
+    return rows[0] if rows else None
+
+
+async def list_addresses(user_id: str, limit: int, before_id: Optional[str]) -> list[dict[str, Any]]:
+    """Newest first (ids sort by creation time); `before_id` is the last id of the previous page.
+
+    Answers up to limit+1 addresses, which is what `app.core.http.page` needs to tell whether more follow.
+    """
+    if before_id is not None and not before_id.startswith("adr_"):
+        raise ValidationFailed.one("cursor", "is not a cursor this API gave out")
+    query = Address.filter(user_id=user_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    addresses, default_id = await asyncio.gather(query.order_by("-id").limit(limit + 1), _default_address_id(user_id))
+    return [address_view(address, default_id) for address in addresses]
+
+
+async def _own_address(user_id: str, address_id: str, *, lock: bool = False) -> Address:
+    query = Address.filter(id=address_id, user_id=user_id)
+    address = await (query.select_for_update() if lock else query).get_or_none()
+    if address is None:  # another user's address is as unknown as one that never existed
+        raise NotFound()
+    return address
+
+
+async def get_address(user_id: str, address_id: str) -> dict[str, Any]:
+    address, default_id = await asyncio.gather(_own_address(user_id, address_id), _default_address_id(user_id))
+    return address_view(address, default_id)
+
+
+async def _apply_default_choice(user_id: str, address_id: str, is_default: Optional[bool], *, new: bool) -> None:
+    if is_default:
+        await Preference.filter(user_id=user_id).update(default_address_id=address_id)
+    elif is_default is False:
+        await Preference.filter(user_id=user_id, default_address_id=address_id).update(default_address_id=None)
+    if new and not is_default:
+        # The first address (more exactly: any new one while there is no default) becomes the default.
+        # Conditional, so two concurrent first saves leave one default and the later one does not take it.
+        await Preference.filter(user_id=user_id, default_address_id=None).update(default_address_id=address_id)
+
+
+async def create_address(user_id: str, data: AddressIn) -> dict[str, Any]:
+    await ensure_preference(user_id)
+    async with in_transaction():
+        fields = data.model_dump(include=set(ADDRESS_FIELDS))
+        address = await Address.create(id=new_id("adr"), user_id=user_id, **fields)
+        await _apply_default_choice(user_id, address.id, data.is_default, new=True)
+    return address_view(address, await _default_address_id(user_id))
+
+
+async def replace_address(user_id: str, address_id: str, data: AddressIn) -> dict[str, Any]:
+    """PUT: every field is replaced (omitted optional ones become empty); `is_default` absent keeps the default."""
+    await ensure_preference(user_id)
+    async with in_transaction():
+        address = await _own_address(user_id, address_id, lock=True)
+        for name in ADDRESS_FIELDS:
+            setattr(address, name, getattr(data, name))
+        await address.save(update_fields=[*ADDRESS_FIELDS, "updated_at"])
+        await _apply_default_choice(user_id, address.id, data.is_default, new=False)
+    return address_view(address, await _default_address_id(user_id))
+
+
+async def delete_address(user_id: str, address_id: str) -> None:
+    """Deleting the default makes the newest remaining address the default (or leaves none)."""
+    async with in_transaction():
+        if not await Address.filter(id=address_id, user_id=user_id).delete():
+            raise NotFound()
+        newest = await Address.filter(user_id=user_id).order_by("-id").limit(1).values_list("id", flat=True)
+        await Preference.filter(user_id=user_id, default_address_id=address_id).update(
+            default_address_id=newest[0] if newest else None,
+        )
+
+
+# Invoice title
+
+async def get_invoice(user_id: str) -> dict[str, Any]:
+    """The saved title; 404 NOT_FOUND when the user has none."""
+    invoice = await InvoiceTitle.get_or_none(user_id=user_id)
+    if invoice is None:
+        raise NotFound()
+    return invoice_view(invoice)
+
+
+async def put_invoice(user_id: str, data: InvoiceIn) -> dict[str, Any]:
+    if data.type == "company" and not data.tax_number:
+        raise ValidationFailed.one("tax_number", "is required for a company title")
+    values = data.model_dump(include=set(INVOICE_FIELDS))
+    invoice, _ = await InvoiceTitle.update_or_create(defaults=values, user_id=user_id)
+    return invoice_view(invoice)
+
+
+async def delete_invoice(user_id: str) -> None:
+    """Idempotent: deleting a title that is not there is not an error."""
+    await InvoiceTitle.filter(user_id=user_id).delete()
+
+
+# Phone (getPhoneNumber)
+
+def mask_phone(phone: str) -> str:
+    """`13800138000` → `138****8000`; short numbers keep only their last two digits."""
+    if len(phone) >= 8:
+        return f"{phone[:3]}****{phone[-4:]}"
+    return "*" * max(len(phone) - 2, 0) + phone[-2:]
+
+
+async def bind_phone(deps: Deps, user_id: str, code: str) -> dict[str, str]:
+    phone = await deps.miniprogram.phone_number(code)
+    masked = mask_phone(phone)
+    await User.filter(id=user_id).update(
+        phone_enc=deps.cipher.encrypt(phone, context=f"phone:{user_id}"), phone_masked=masked,
+    )
+    log.info("phone bound", extra={"fields": {"user_id": user_id}})  # never the number, not even masked
+    return {"phone_masked": masked}
+
+
+# Checkout prefill
+
+async def recommended_payment_method(user_id: str, wallet: WalletView) -> Optional[dict[str, str]]:
+    """Hook for the recommendation engine (a later issue): `{"method", "reason"}` or None for no opinion."""
+    return None
+
+
+async def available_offers(user_id: str) -> list[dict[str, Any]]:
+    """Hook for promotions (a later issue): the enabled offers this user can use now, each with `reason`."""
+    return []
+
+
+def choose_payment_method(preference: Optional[Preference],
+                          recommendation: Optional[dict[str, str]]) -> dict[str, str]:
+    """The user's default, else the recommendation, else WeChat Pay (DESIGN.md §3)."""
+    if preference is not None and preference.default_payment_method:
+        return {"method": preference.default_payment_method, "reason": REASON_USER_DEFAULT}
+    if recommendation is not None:
+        return recommendation
+    return {"method": FALLBACK_PAYMENT_METHOD, "reason": REASON_FALLBACK}
+
+
+async def prefill(user_id: str) -> dict[str, Any]:
+    """Everything a checkout page needs, read in parallel (the default address through a subquery)."""
+    default_address = Address.filter(
+        user_id=user_id,
+        id__in=Subquery(Preference.filter(user_id=user_id).values("default_address_id")),
+    ).first()
+    preference, address, invoice, wallet, offers = await asyncio.gather(
+        _preference_or_none(user_id), default_address, InvoiceTitle.get_or_none(user_id=user_id),
+        wallet_service.view(user_id), available_offers(user_id),
+    )
+    recommendation = await recommended_payment_method(user_id, wallet)
+    return {
+        "address": address_view(address, address.id) if address else None,
+        "invoice": invoice_view(invoice),
+        "payment_method": choose_payment_method(preference, recommendation),
+        "wallet": wallet.to_dict(),
+        "offers": offers,
+    }
