@@ -10,6 +10,7 @@ from sanic_ext import openapi
 
 from app.auth import service
 from app.core.errors import AuthError
+from app.core.http import keep_openapi
 
 
 def bearer_token(request: Request) -> str:
@@ -32,4 +33,4 @@ def login_required(handler: Callable) -> Callable:
         request.ctx.user_id = claims.subject
         return await handler(request, *args, **kwargs)
 
-    return openapi.secured("bearer")(wrapper)
+    return openapi.secured("bearer")(keep_openapi(handler, wrapper))

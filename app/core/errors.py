@@ -19,6 +19,7 @@ class ErrorSpec:
 # Every code the API can answer. Codes are never renamed; new ones are added here (DESIGN.md §2).
 CATALOG: dict[str, ErrorSpec] = {
     "MALFORMED_JSON": ErrorSpec(400, "请求格式错误", "请检查请求内容后重试", "The body is not valid JSON", "Send a JSON body"),
+    "BAD_REQUEST": ErrorSpec(400, "请求无效", "请检查请求后重试", "The request is not valid", "Check the request"),
     "VALIDATION_FAILED": ErrorSpec(422, "填写的信息有误", "请按提示修改后重试", "Some fields are missing or invalid", "Fix the listed fields"),
     "NOT_FOUND": ErrorSpec(404, "内容不存在", "请返回上一页后重试", "Not found", "Check the address"),
     "METHOD_NOT_ALLOWED": ErrorSpec(405, "不支持该操作", "请更新小程序后重试", "Method not allowed", "Use a method the route allows"),

@@ -14,7 +14,6 @@ import orjson
 import pydantic
 from sanic import Request, Sanic
 from sanic.exceptions import (
-    BadRequest,
     MethodNotAllowed,
     NotFound as SanicNotFound,
     PayloadTooLarge,
@@ -22,6 +21,7 @@ from sanic.exceptions import (
 )
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
+from sanic_ext.extensions.openapi.builders import OperationStore
 
 from app.core.errors import AppError, ValidationFailed
 
@@ -91,6 +91,14 @@ def parse(model: type[Model], data: Any) -> Model:
         raise ValidationFailed(pydantic_fields(exc)) from None
 
 
+def keep_openapi(wrapped: Callable, wrapper: Callable) -> Callable:
+    """Let a decorator's wrapper keep what sanic-ext documented on the function it wraps (keyed by function)."""
+    store = OperationStore()
+    if wrapped in store:
+        store[wrapper] = store[wrapped]
+    return wrapper
+
+
 def body(model: type[pydantic.BaseModel]) -> Callable:
     """Parse and validate the JSON body into `model`, passed to the handler as `body`; documents it in OpenAPI."""
 
@@ -100,7 +108,7 @@ def body(model: type[pydantic.BaseModel]) -> Callable:
             kwargs["body"] = parse(model, read_json(request))
             return await handler(request, *args, **kwargs)
 
-        return openapi.definition(body={"application/json": model})(wrapper)
+        return openapi.definition(body={"application/json": model})(keep_openapi(handler, wrapper))
 
     return decorator
 
@@ -144,13 +152,8 @@ def _sanic_error(exc: SanicException) -> AppError:
         return AppError("METHOD_NOT_ALLOWED")
     if isinstance(exc, PayloadTooLarge):
         return AppError("PAYLOAD_TOO_LARGE")
-    if isinstance(exc, BadRequest):
-        return AppError("MALFORMED_JSON", message="请求格式错误", remedy="请检查请求后重试")
-    if exc.status_code == 429:
-        return AppError("RATE_LIMITED")
-    if exc.status_code < 500:
-        return AppError("NOT_FOUND") if exc.status_code == 404 else AppError("MALFORMED_JSON")
-    return AppError("INTERNAL_ERROR")
+    by_status = {401: "AUTH_TOKEN_INVALID", 403: "FORBIDDEN", 404: "NOT_FOUND", 429: "RATE_LIMITED"}
+    return AppError(by_status.get(exc.status_code, "BAD_REQUEST"))
 
 
 def install(app: Sanic) -> None:

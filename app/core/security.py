@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,9 +26,22 @@ AUDIENCE_ADMIN = "yijian-admin"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+_last_id_value = 0
+_id_lock = threading.Lock()
+
+
 def new_id(prefix: str) -> str:
-    """An opaque public id that sorts by creation time (48-bit ms clock + 80 random bits, Crockford base32)."""
-    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    """An opaque public id that sorts by creation time (48-bit ms clock + 80 random bits, Crockford base32).
+
+    Within one process ids are strictly increasing, even within a millisecond (ULID's monotonic rule), so
+    "newest first" lists ordered by id are exact.
+    """
+    global _last_id_value
+    with _id_lock:
+        value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+        if value <= _last_id_value:
+            value = _last_id_value + 1
+        _last_id_value = value
     chars = []
     for _ in range(26):
         value, rem = divmod(value, 32)

@@ -34,6 +34,7 @@ class Address(Model):
 
     class Meta:
         table = "addresses"
+        indexes = (("user_id", "id"),)
 
 
 class InvoiceTitle(Model):

@@ -40,7 +40,6 @@ async def get_preferences(request: Request):
 @bp.patch("/me/preferences")
 @openapi.summary("Change any subset of your preferences")
 @openapi.response(200, {"application/json": PreferencesOut})
-@openapi.body({"application/json": PreferencesPatch})
 @login_required
 @body(PreferencesPatch)
 async def patch_preferences(request: Request, body: PreferencesPatch):
@@ -64,7 +63,6 @@ async def list_addresses(request: Request):
 @bp.post("/me/addresses")
 @openapi.summary("Save an address (wx.chooseAddress's object or snake_case)")
 @openapi.response(201, {"application/json": AddressOut})
-@openapi.body({"application/json": AddressIn})
 @login_required
 @body(AddressIn)
 async def create_address(request: Request, body: AddressIn):
@@ -82,7 +80,6 @@ async def get_address(request: Request, address_id: str):
 @bp.put("/me/addresses/<address_id:str>")
 @openapi.summary("Replace one of your addresses")
 @openapi.response(200, {"application/json": AddressOut})
-@openapi.body({"application/json": AddressIn})
 @login_required
 @body(AddressIn)
 async def replace_address(request: Request, address_id: str, body: AddressIn):
@@ -111,7 +108,6 @@ async def get_invoice(request: Request):
 @bp.put("/me/invoice")
 @openapi.summary("Save your invoice title (wx.chooseInvoiceTitle's object or snake_case)")
 @openapi.response(200, {"application/json": InvoiceOut})
-@openapi.body({"application/json": InvoiceIn})
 @login_required
 @body(InvoiceIn)
 async def put_invoice(request: Request, body: InvoiceIn):
@@ -132,7 +128,6 @@ async def delete_invoice(request: Request):
 @bp.post("/me/phone")
 @openapi.summary("Bind your phone number with a getPhoneNumber code")
 @openapi.response(200, {"application/json": PhoneOut})
-@openapi.body({"application/json": PhoneBody})
 @login_required
 @body(PhoneBody)
 async def bind_phone(request: Request, body: PhoneBody):

@@ -72,6 +72,12 @@ async def test_openapi_document_lists_the_contract_paths(client):
         assert path in spec["paths"], path
     login_body = spec["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]["application/json"]
     assert "code" in str(login_body)
+    # Bodies of routes behind the login guard are documented too, once each, with their fields.
+    pin_body = spec["paths"]["/api/v1/wallet/pin"]["put"]["requestBody"]["content"]["application/json"]
+    assert "current_pin" in str(pin_body)
+    address = spec["paths"]["/api/v1/me/addresses"]["post"]
+    assert "detail" in str(address["requestBody"]) and "model_config" not in str(address["requestBody"])
+    assert address["security"] == [{"bearer": []}]
     docs = await client.get("/docs")
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
