@@ -15,7 +15,8 @@ _SCRUBBERS = [
     (re.compile(r"(?i)(bearer\s+)[^\s\"',]+"), r"\1[token]"),
     (re.compile(r"(?i)(session_key|access_token|refresh_token|secret|password|pin|wallet_pin|current_pin|js_code)"
                 r"([\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"), r"\1\2[redacted]"),
-    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
+    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),  # mainland mobile
+    (re.compile(r"(?<![\d-])0\d{2,3}-\d{7,8}(?!\d)"), "[phone]"),  # landline with area code
 ]
 
 

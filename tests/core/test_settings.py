@@ -68,3 +68,4 @@ def test_the_command_line_stops_with_one_line_naming_the_variable(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "YIJIAN_REDIS_URL" in lines[0]
+
