@@ -41,6 +41,10 @@ def _serve(args: argparse.Namespace) -> None:
               "(python -m app sandbox --port 8001) named in YIJIAN_WECHAT_BASE_URL", file=sys.stderr)
         raise SystemExit(2)
     asyncio.run(db.migrate(settings.database_url))
+    if settings.embedded:
+        from app.catalog.demo import seed_demo_once
+
+        asyncio.run(_with_database(settings, seed_demo_once))
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
     app.prepare(host=args.host, port=args.port, workers=args.workers, single_process=args.workers == 1,
@@ -57,6 +61,43 @@ def _migrate(args: argparse.Namespace) -> None:
     settings = _settings()
     asyncio.run(db.migrate(settings.database_url))
     print("migrations applied")
+
+
+async def _with_database(settings: Settings, work):
+    """Run `work(redis)` with the database open (and migrated) and a Redis client, then close both."""
+    from app.core import cache, db
+
+    await db.migrate(settings.database_url)
+    await db.init_db(settings.database_url)
+    redis = cache.connect(settings.redis_url)
+    try:
+        return await work(redis)
+    finally:
+        await redis.aclose()
+        await db.close_db()
+
+
+def _create_operator(args: argparse.Namespace) -> None:
+    from app.core.errors import AppError
+    from app.operators.service import create_operator
+
+    async def work(redis):
+        return await create_operator(args.username, args.password, args.role)
+
+    try:
+        operator = asyncio.run(_with_database(_settings(), work))
+    except AppError as exc:
+        problems = "; ".join(f"{f['field']} {f['reason']}" for f in exc.details.get("fields", []))
+        print(f"yijian: {problems or exc.message}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"operator {operator.username} ({operator.role}) created: {operator.id}")
+
+
+def _seed_demo(args: argparse.Namespace) -> None:
+    from app.catalog.demo import seed_demo
+
+    products, promotions = asyncio.run(_with_database(_settings(), seed_demo))
+    print(f"demo seeded: {products} products and {promotions} promotions created")
 
 
 def _sandbox(args: argparse.Namespace) -> None:
@@ -83,6 +124,14 @@ def main(argv: list[str] | None = None) -> None:
     serve.set_defaults(run=_serve)
 
     commands.add_parser("migrate", help="apply schema migrations").set_defaults(run=_migrate)
+
+    operator = commands.add_parser("create-operator", help="create a console operator")
+    operator.add_argument("--username", required=True)
+    operator.add_argument("--password", required=True)
+    operator.add_argument("--role", choices=("admin", "operator", "analyst"), default="operator")
+    operator.set_defaults(run=_create_operator)
+
+    commands.add_parser("seed-demo", help="the demo catalog and promotions (idempotent)").set_defaults(run=_seed_demo)
 
     sandbox = commands.add_parser("sandbox", help="the WeChat sandbox alone, as its own process")
     sandbox.add_argument("--host", default="127.0.0.1")

@@ -11,11 +11,16 @@ from tortoise import Tortoise
 
 from app.auth import service as auth_service
 from app.auth.routes import bp as auth_bp
+from app.catalog.routes import admin_bp as catalog_admin_bp, public_bp as catalog_bp
 from app.core import cache, db, http, logs
 from app.core.errors import AppError
 from app.core.settings import Settings
 from app.deps import Deps
+from app.operators.routes import bp as operators_bp
 from app.preferences.routes import bp as preferences_bp
+from app.promotions import cache as promotions_cache, versions as promotion_versions
+from app.promotions.routes import bp as promotions_bp
+from app.wallet.admin_routes import bp as wallet_admin_bp
 from app.wallet.routes import bp as wallet_bp
 
 log = logging.getLogger("yijian.app")
@@ -44,7 +49,8 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
     http.install(app)
 
-    for bp in (auth_bp, preferences_bp, wallet_bp):
+    for bp in (auth_bp, preferences_bp, wallet_bp, operators_bp, catalog_admin_bp, catalog_bp, promotions_bp,
+               wallet_admin_bp):
         app.blueprint(bp)
     if settings.sandbox:
         from app.sandbox import create_sandbox_blueprint
@@ -58,6 +64,10 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         await db.init_db(settings.database_url)
         app.ctx.deps = Deps.build(settings, cache.connect(settings.redis_url))
         restored = await auth_service.restore_revocations(app.ctx.deps)
+        await promotion_versions.ensure_row()
+        app.ctx.promotion_cache = promotions_cache.PromotionCache(app.ctx.deps.redis)
+        app.ctx.promotion_cache.start()
+        promotions_cache.install(app.ctx.promotion_cache)
         log.info("started", extra={"fields": {
             "database": settings.database_url.split(":", 1)[0], "redis": "real" if settings.redis_url else "stand-in",
             "wechat_mode": settings.wechat_mode, "revocations_restored": restored,
@@ -65,6 +75,10 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
 
     @app.after_server_stop
     async def _stop(app: Sanic) -> None:
+        promotion_cache = getattr(app.ctx, "promotion_cache", None)
+        if promotion_cache is not None:
+            await promotion_cache.stop()
+            promotions_cache.install(None)
         deps = getattr(app.ctx, "deps", None)
         if deps is not None:
             await deps.close()

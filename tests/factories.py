@@ -39,3 +39,48 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict:
     assert isinstance(error["retryable"], bool)
     assert error["request_id"] == response.headers["x-request-id"]
     return error
+
+
+# Operators (DESIGN.md §6): created through the service, logged in over HTTP.
+
+OPERATOR_PASSWORD = "correct horse battery staple"
+
+
+async def make_operator(client: httpx.AsyncClient, role: str = "operator") -> tuple[str, dict[str, str]]:
+    """A fresh operator with `role`: (its id, its login headers)."""
+    from app.operators.service import create_operator
+
+    operator = await create_operator(unique_label(f"{role}-"), OPERATOR_PASSWORD, role)
+    response = await client.post("/admin/v1/auth/login",
+                                 json={"username": operator.username, "password": OPERATOR_PASSWORD})
+    assert response.status_code == 200, response.text
+    return operator.id, bearer(response.json())
+
+
+_operator_headers: dict[tuple[str, str], dict[str, str]] = {}
+
+
+async def operator_headers(client: httpx.AsyncClient, role: str = "operator") -> dict[str, str]:
+    """Login headers of one shared operator per role and server (argon2 makes each new one cost ~0.1 s)."""
+    key = (str(client.base_url), role)
+    if key not in _operator_headers:
+        _operator_headers[key] = (await make_operator(client, role))[1]
+    return _operator_headers[key]
+
+
+async def make_product(client: httpx.AsyncClient, **overrides) -> dict:
+    """A product created by an operator over HTTP; unique SKU unless given."""
+    data = {"sku": unique_label("SKU-"), "name": "测试商品", "price_fen": 1200, "stock": 10, "category": "咖啡"}
+    data.update(overrides)
+    response = await client.post("/admin/v1/products", json=data, headers=await operator_headers(client))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def make_promotion(client: httpx.AsyncClient, **overrides) -> dict:
+    """A promotion created by an operator over HTTP (an amount_off of 100 fen unless overridden)."""
+    data = {"name": unique_label("促销"), "kind": "amount_off", "amount_off_fen": 100}
+    data.update(overrides)
+    response = await client.post("/admin/v1/promotions", json=data, headers=await operator_headers(client))
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -14,6 +14,9 @@ MODEL_MODULES = [
     "app.auth.models",
     "app.preferences.models",
     "app.wallet.models",
+    "app.operators.models",
+    "app.catalog.models",
+    "app.promotions.models",
 ]
 
 

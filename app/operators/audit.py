@@ -1,0 +1,41 @@
+"""The audit log: who changed what, with the state before and after, in the transaction of the change."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from app.core.errors import ValidationFailed
+from app.core.security import new_id
+from app.operators.models import AuditEntry
+
+
+async def record(connection: BaseDBAsyncClient, operator_id: str, action: str, target_type: str, target_id: str,
+                 before: Optional[dict[str, Any]], after: Optional[dict[str, Any]]) -> AuditEntry:
+    """Write one entry on `connection`: pass the transaction of the change so both commit or neither does."""
+    return await AuditEntry.create(
+        id=new_id("aud"), operator_id=operator_id, action=action, target_type=target_type, target_id=target_id,
+        before=before, after=after, using_db=connection,
+    )
+
+
+def entry_view(entry: AuditEntry) -> dict[str, Any]:
+    return {"id": entry.id, "operator_id": entry.operator_id, "action": entry.action,
+            "target_type": entry.target_type, "target_id": entry.target_id,
+            "before": entry.before, "after": entry.after, "at": entry.at}
+
+
+async def list_entries(limit: int, before_id: Optional[str], *, action: Optional[str] = None,
+                       target_id: Optional[str] = None) -> list[dict[str, Any]]:
+    """Newest first (ids sort by creation time); up to limit+1 entries for `app.core.http.page`."""
+    if before_id is not None and not before_id.startswith("aud_"):
+        raise ValidationFailed.one("cursor", "is not a cursor this API gave out")
+    query = AuditEntry.all()
+    if action:
+        query = query.filter(action=action)
+    if target_id:
+        query = query.filter(target_id=target_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return [entry_view(entry) for entry in await query.order_by("-id").limit(limit + 1)]

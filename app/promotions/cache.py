@@ -1,0 +1,165 @@
+"""The pricing path's in-process cache of enabled promotions, invalidated across workers (DESIGN.md §1, §6).
+
+Before every use the cache asks Redis for the global counter (one GET, ~0.1 ms on a local Redis) and
+reloads from the database when it differs from the counter it loaded at. Pub/sub only makes that reload
+happen early, off the request path: a message can arrive late, the GET cannot, and the GET is what makes
+"from the moment PATCH returns, no quote on any worker uses it" true (the writer increments the counter
+after its commit and before it answers). When Redis is unreachable or has lost the counter, the cache
+compares the database version instead, so correctness never depends on Redis alone. And at least every
+MAX_TRUST_S seconds it checks the database version anyway, which bounds staleness if a writer ever failed
+to reach a Redis that the readers can reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from redis.asyncio import Redis
+
+from app.promotions import service, versions
+
+if TYPE_CHECKING:
+    from app.pricing.domain import PromotionRule
+
+log = logging.getLogger("yijian.promotions")
+
+REDIS_TIMEOUT_S = 0.25
+MAX_TRUST_S = 5.0
+
+
+@dataclass
+class CacheStats:
+    reloads: int = 0
+    redis_checks: int = 0
+    database_checks: int = 0
+    messages: int = 0
+
+
+class PromotionCache:
+    def __init__(self, redis: Redis, *, max_trust_s: float = MAX_TRUST_S) -> None:
+        self._redis = redis
+        self._max_trust_s = max_trust_s
+        self._rules: tuple[PromotionRule, ...] = ()
+        self._loaded = False
+        self._redis_token: Optional[str] = None  # Redis's counter read before the last load
+        self._db_version: Optional[int] = None   # the database version read by the last load
+        self._verified_at = 0.0                  # monotonic time the database version was last compared
+        self._lock = asyncio.Lock()
+        self._redis_ok = True
+        self._listener: Optional[asyncio.Task] = None
+        self.stats = CacheStats()
+
+    # Reads
+
+    async def rules(self) -> tuple[PromotionRule, ...]:
+        """Every enabled promotion, as fresh as the last committed and announced change."""
+        token = await self._redis_counter()
+        if token is None:
+            return await self._check_database()
+        if not self._loaded or token != self._redis_token:
+            return await self._reload(token)
+        if time.monotonic() - self._verified_at > self._max_trust_s:
+            return await self._check_database(token)
+        return self._rules
+
+    async def _redis_counter(self) -> Optional[str]:
+        self.stats.redis_checks += 1
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_S):  # no extra task, unlike wait_for
+                token = await self._redis.get(versions.REDIS_KEY)
+        except Exception as exc:  # unreachable or slow: the database decides (see the module's docstring)
+            if self._redis_ok:  # once per outage, not once per quote
+                log.warning("promotion cache cannot read Redis", extra={"fields": {"error": type(exc).__name__}})
+            self._redis_ok = False
+            return None
+        self._redis_ok = True
+        return token
+
+    async def _check_database(self, token: Optional[str] = None) -> tuple[PromotionRule, ...]:
+        self.stats.database_checks += 1
+        if self._loaded and await versions.db_version() == self._db_version:
+            self._verified_at = time.monotonic()
+            return self._rules
+        return await self._reload(token, force=True)
+
+    async def _reload(self, token: Optional[str], *, force: bool = False) -> tuple[PromotionRule, ...]:
+        async with self._lock:
+            # Another request may have reloaded for this very counter while this one waited for the lock.
+            if not force and token is not None and self._loaded and token == self._redis_token:
+                return self._rules
+            # The version first, then the rows: the rows are at least as new as the version they are kept under.
+            db_version = await versions.db_version()
+            rules = await service.load_enabled_rules()
+            self._rules, self._db_version, self._redis_token = rules, db_version, token
+            self._loaded, self._verified_at = True, time.monotonic()
+            self.stats.reloads += 1
+            return rules
+
+    # Pub/sub: reload as soon as a change is announced, so the request that follows finds it loaded.
+
+    def start(self) -> None:
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="promotions-cache-listener")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except asyncio.CancelledError:
+                pass
+            self._listener = None
+
+    async def _listen(self) -> None:
+        delay = 0.5
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(versions.CHANNEL)
+                delay = 0.5
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    self.stats.messages += 1
+                    token = str(message["data"])
+                    if token != self._redis_token:
+                        await self._reload(token)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep listening: the GET before each use keeps correctness meanwhile
+                log.warning("promotion listener restarting", extra={"fields": {"error": type(exc).__name__}})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+            finally:
+                try:
+                    await pubsub.aclose()
+                except Exception:
+                    pass
+
+
+_current: Optional[PromotionCache] = None
+
+
+def install(cache: Optional[PromotionCache]) -> None:
+    """Make `cache` the one `active_promotions` reads (done at server start)."""
+    global _current
+    _current = cache
+
+
+def _in_window(rule: PromotionRule, now: datetime) -> bool:
+    return (rule.starts_at is None or rule.starts_at <= now) and (rule.ends_at is None or now < rule.ends_at)
+
+
+async def active_promotions(now: datetime) -> list[PromotionRule]:
+    """Enabled promotions inside their time window at `now`: the pricing engine's candidates.
+
+    Conditions (payment method, categories, cities, new user, hours) are the engine's to judge.
+    Without an installed cache (a command-line tool) it reads the database.
+    """
+    rules = await _current.rules() if _current is not None else await service.load_enabled_rules()
+    return [rule for rule in rules if _in_window(rule, now)]

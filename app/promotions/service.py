@@ -1,0 +1,107 @@
+"""Promotion rules for operators (create, change, list) and the converter to the pricing engine's input.
+
+Every change bumps the global version in its own transaction and is announced through Redis before the
+operator gets an answer, which is what makes a switch-off reach every worker's cache at once (cache.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+from redis.asyncio import Redis
+from tortoise.transactions import in_transaction
+
+from app.core.errors import NotFound, ValidationFailed
+from app.core.security import new_id
+from app.operators import audit
+from app.promotions import versions
+from app.promotions.models import Promotion
+from app.promotions.schemas import PromotionIn, PromotionPatch, normalise
+
+if TYPE_CHECKING:
+    from app.pricing.domain import PromotionRule
+
+STATE_FIELDS = ("name", "kind", "amount_off_fen", "percent_off", "threshold_fen", "enabled", "starts_at", "ends_at",
+                "priority", "stackable", "per_user_limit", "budget_fen", "conditions")
+VIEW_FIELDS = ("id", *STATE_FIELDS, "budget_used_fen", "created_at", "updated_at", "version")
+
+
+def promotion_view(promotion: Promotion) -> dict[str, Any]:
+    return {name: getattr(promotion, name) for name in VIEW_FIELDS}
+
+
+def to_rule(promotion: Promotion) -> PromotionRule:
+    """The pricing engine's input for this promotion (app.pricing.domain.PromotionRule)."""
+    from app.pricing.engine import PromotionRule  # imported here: pricing must not load with the admin side
+
+    conditions = promotion.conditions or {}
+    hours = conditions.get("hours") or {}
+    budget_left = None if promotion.budget_fen is None else max(0, promotion.budget_fen - promotion.budget_used_fen)
+    return PromotionRule(
+        id=promotion.id, name=promotion.name, kind=promotion.kind, amount_off_fen=promotion.amount_off_fen,
+        percent_off=promotion.percent_off, threshold_fen=promotion.threshold_fen, priority=promotion.priority,
+        stackable=promotion.stackable, created_at=promotion.created_at, per_user_limit=promotion.per_user_limit,
+        budget_remaining_fen=budget_left, payment_methods=tuple(conditions.get("payment_method") or ()),
+        categories=tuple(conditions.get("categories") or ()), cities=tuple(conditions.get("cities") or ()),
+        new_user_only=bool(conditions.get("new_user_only")), hours_from=hours.get("from"), hours_to=hours.get("to"),
+        starts_at=promotion.starts_at, ends_at=promotion.ends_at,
+    )
+
+
+async def load_enabled_rules() -> tuple[PromotionRule, ...]:
+    """Every enabled promotion, oldest first, read from the database (what each cache reload does)."""
+    return tuple(to_rule(promotion) for promotion in await Promotion.filter(enabled=True).order_by("id"))
+
+
+async def create_promotion(redis: Redis, operator_id: str, data: PromotionIn) -> dict[str, Any]:
+    state = normalise({**data.model_dump(exclude={"conditions"}), "conditions": data.conditions.to_json()})
+    await versions.ensure_row()
+    async with in_transaction() as connection:
+        promotion = await Promotion.create(id=new_id("pro"), **state, using_db=connection)
+        view = promotion_view(promotion)
+        await audit.record(connection, operator_id, "promotion.create", "promotion", promotion.id, None, view)
+        await versions.bump_in(connection)
+    await versions.announce(redis)
+    return view
+
+
+async def update_promotion(redis: Redis, operator_id: str, promotion_id: str,
+                           patch: PromotionPatch) -> dict[str, Any]:
+    changes = patch.model_dump(include=patch.model_fields_set, exclude={"conditions"})
+    if patch.conditions is not None:
+        changes["conditions"] = patch.conditions.to_json()
+    await versions.ensure_row()
+    async with in_transaction() as connection:
+        promotion = await Promotion.select_for_update().using_db(connection).get_or_none(id=promotion_id)
+        if promotion is None:
+            raise NotFound(promotion_id=promotion_id)
+        before = promotion_view(promotion)
+        if not changes:
+            return before
+        state = normalise({**{name: before[name] for name in STATE_FIELDS}, **changes})
+        promotion.update_from_dict({**state, "version": promotion.version + 1})
+        await promotion.save(using_db=connection)
+        after = promotion_view(promotion)
+        await audit.record(connection, operator_id, "promotion.update", "promotion", promotion.id, before, after)
+        await versions.bump_in(connection)
+    await versions.announce(redis)
+    return after
+
+
+async def get_promotion(promotion_id: str) -> dict[str, Any]:
+    promotion = await Promotion.get_or_none(id=promotion_id)
+    if promotion is None:
+        raise NotFound(promotion_id=promotion_id)
+    return promotion_view(promotion)
+
+
+async def list_promotions(limit: int, before_id: Optional[str], enabled: Optional[bool] = None) -> list[dict[str, Any]]:
+    """Newest first; up to limit+1 for `app.core.http.page`."""
+    if before_id is not None and not before_id.startswith("pro_"):
+        raise ValidationFailed.one("cursor", "is not a cursor this API gave out")
+    query = Promotion.all()
+    if enabled is not None:
+        query = query.filter(enabled=enabled)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return [promotion_view(promotion) for promotion in await query.order_by("-id").limit(limit + 1)]
