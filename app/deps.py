@@ -9,6 +9,9 @@ from redis.asyncio import Redis
 
 from app.core.security import FieldCipher, TokenCodec
 from app.core.settings import Settings
+from app.payments.interface import PaymentProvider
+from app.payments.providers import build_wechatpay_provider
+from app.payments.providers.wallet import WalletProvider
 from app.wechat.credentials import CredentialSource
 from app.wechat.miniprogram import MiniProgramClient
 
@@ -22,6 +25,8 @@ class Deps:
     cipher: FieldCipher
     wechat_credentials: CredentialSource
     miniprogram: MiniProgramClient
+    wechatpay: PaymentProvider  # APIv3 or APIv2, by YIJIAN_WXPAY_API
+    wallet: WalletProvider
 
     @classmethod
     def build(cls, settings: Settings, redis: Redis) -> Deps:
@@ -36,6 +41,8 @@ class Deps:
             cipher=FieldCipher(settings.encryption_key),
             wechat_credentials=credentials,
             miniprogram=MiniProgramClient(settings.wechat_base_url, credentials, http, redis),
+            wechatpay=build_wechatpay_provider(settings, credentials, http),
+            wallet=WalletProvider(),
         )
 
     async def close(self) -> None:

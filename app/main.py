@@ -17,6 +17,8 @@ from app.core.errors import AppError
 from app.core.settings import Settings
 from app.deps import Deps
 from app.operators.routes import bp as operators_bp
+from app.checkout.routes import bp as checkout_bp
+from app.orders.routes import bp as orders_bp
 from app.preferences.routes import bp as preferences_bp
 from app.promotions import cache as promotions_cache, versions as promotion_versions
 from app.promotions.routes import bp as promotions_bp
@@ -50,7 +52,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     http.install(app)
 
     for bp in (auth_bp, preferences_bp, wallet_bp, operators_bp, catalog_admin_bp, catalog_bp, promotions_bp,
-               wallet_admin_bp):
+               wallet_admin_bp, checkout_bp, orders_bp):
         app.blueprint(bp)
     if settings.sandbox:
         from app.sandbox import create_sandbox_blueprint

@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "app.operators.models",
     "app.catalog.models",
     "app.promotions.models",
+    "app.orders.models",
 ]
 
 

@@ -206,6 +206,26 @@ async def bind_phone(deps: Deps, user_id: str, code: str) -> dict[str, str]:
     return {"phone_masked": masked}
 
 
+# Checkout
+
+async def checkout_choices(user_id: str, address_id: Optional[str]) -> tuple[Optional[Preference], Optional[dict]]:
+    """The user's preference row and the address a checkout would use: the one named, else the default.
+
+    A named address that is not the user's is a VALIDATION_FAILED on `address_id` (the body is wrong).
+    """
+    preference = await _preference_or_none(user_id)
+    wanted = address_id or (preference.default_address_id if preference else None)
+    if wanted is None:
+        return preference, None
+    address = await Address.get_or_none(id=wanted, user_id=user_id)
+    if address is None:
+        if address_id:
+            raise ValidationFailed.one("address_id", "is not one of your addresses")
+        return preference, None
+    default_id = preference.default_address_id if preference else None
+    return preference, address_view(address, default_id)
+
+
 # Checkout prefill
 
 async def recommended_payment_method(user_id: str, wallet: WalletView) -> Optional[dict[str, str]]:

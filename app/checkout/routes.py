@@ -1,0 +1,36 @@
+"""HTTP routes of quote and one-tap checkout (DESIGN.md §3 "Checkout")."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic_ext import openapi
+
+from app.auth.guard import login_required
+from app.checkout import idempotency, service
+from app.checkout.schemas import OneTapBody, QuoteBody
+from app.core.http import body, json, parse, read_json
+
+bp = Blueprint("checkout", url_prefix="/api/v1/checkout")
+
+
+@bp.post("/quote")
+@openapi.summary("Price a cart with the best promotions")
+@login_required
+@body(QuoteBody)
+async def quote(request: Request, body: QuoteBody):
+    return json(await service.quote(request.ctx.user_id, body))
+
+
+@bp.post("/one-tap")
+@openapi.summary("Price, reserve, create the order and pay (or get wx.requestPayment parameters) in one request")
+@openapi.parameter("Idempotency-Key", str, location="header", required=True)
+@openapi.body({"application/json": OneTapBody})
+@login_required
+async def one_tap(request: Request):
+    # The contract's order: token (the guard) → Idempotency-Key → body → replay/conflict → ...
+    key = idempotency.check_key(request.headers.get("idempotency-key"))
+    raw = read_json(request)
+    body = parse(OneTapBody, raw)
+    answer = await service.one_tap(request.app.ctx.deps, request.ctx.user_id, key, raw, body)
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return json(answer.body, status=answer.status, headers=headers)

@@ -1,0 +1,262 @@
+"""Quote and one-tap checkout: one pricing path, checks in the contract's order, one transaction (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Optional
+
+import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from app.catalog.service import get_products, reserve_stock
+from app.checkout import idempotency
+from app.checkout.schemas import Item, OneTapBody, QuoteBody
+from app.core.errors import AppError
+from app.core.security import new_id
+from app.core.settings import PAYMENT_METHODS
+from app.deps import Deps
+from app.orders import service as orders
+from app.orders.models import PAID, PAYING, Order, OrderPromotion
+from app.payments import PaymentProviderError, PaymentRequest
+from app.auth.models import User
+from app.preferences.models import InvoiceTitle
+from app.preferences.service import checkout_choices, choose_payment_method, invoice_view
+from app.pricing import CartLine, PriceResult, PricingContext, price
+from app.promotions.cache import active_promotions
+from app.promotions.models import Promotion
+from app.wallet.models import Wallet
+from app.wallet.pin import verify_pin
+
+log = logging.getLogger("yijian.checkout")
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Everything decided before money or stock moves: what, where, how, and at what price."""
+
+    lines: list[CartLine]
+    address: Optional[dict[str, Any]]
+    payment_method: str
+    priced: PriceResult
+
+    def quote_view(self) -> dict[str, Any]:
+        return {**self.priced.to_dict(), "payment_method": self.payment_method, "address": self.address}
+
+
+@dataclass(frozen=True)
+class OneTapAnswer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+async def _cart_lines(items: list[tuple[str, int]]) -> list[CartLine]:
+    """The cart at today's prices, one line per product; unknown or off-sale products → PRODUCT_UNAVAILABLE."""
+    quantities: dict[str, int] = {}
+    for product_id, quantity in items:
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    products = await get_products(quantities)
+    missing = [pid for pid in quantities if pid not in products or not products[pid].on_sale]
+    if missing:
+        raise AppError("PRODUCT_UNAVAILABLE", products=missing)
+    return [
+        CartLine(product_id=pid, name=products[pid].name, category=products[pid].category,
+                 unit_price_fen=products[pid].price_fen, quantity=quantity)
+        for pid, quantity in quantities.items()
+    ]
+
+
+async def _fresh_budgets(rules: list) -> list:
+    """Budgets change with every order and the promotion cache does not follow them: read them now."""
+    budgeted = [rule.id for rule in rules if rule.budget_remaining_fen is not None]
+    if not budgeted:
+        return rules
+    left = {row["id"]: max(0, (row["budget_fen"] or 0) - row["budget_used_fen"])
+            for row in await Promotion.filter(id__in=budgeted).values("id", "budget_fen", "budget_used_fen")}
+    return [replace(rule, budget_remaining_fen=left.get(rule.id, 0)) if rule.id in left else rule for rule in rules]
+
+
+async def _price(user_id: str, lines: list[CartLine], method: str, address: Optional[dict], now: datetime):
+    rules = await _fresh_budgets(await active_promotions(now))
+    context = PricingContext(
+        now=now, payment_method=method, city=(address or {}).get("city") or None,
+        is_new_user=not await orders.has_paid_order(user_id),
+        uses_by_promotion=await orders.promotion_uses(user_id),
+    )
+    return price(lines, rules, context)
+
+
+async def _prepare(user_id: str, items: list[tuple[str, int]], method: Optional[str], address_id: Optional[str],
+                   *, address_required: bool, preference_check=None) -> Checkout:
+    """Products → address → method → price, the contract's order of checks."""
+    lines = await _cart_lines(items)
+    preference, address = await checkout_choices(user_id, address_id)
+    if preference_check is not None:
+        preference_check(preference)
+    if address is None and address_required:
+        raise AppError("ADDRESS_REQUIRED")
+    method = method or choose_payment_method(preference, None)["method"]
+    if method not in PAYMENT_METHODS:
+        raise AppError("PAYMENT_METHOD_UNAVAILABLE", payment_method=method, available=list(PAYMENT_METHODS))
+    now = orders.now_utc()
+    return Checkout(lines, address, method, await _price(user_id, lines, method, address, now))
+
+
+def _items(items: list[Item]) -> list[tuple[str, int]]:
+    return [(item.product_id, item.quantity) for item in items]
+
+
+async def quote(user_id: str, body: QuoteBody) -> dict[str, Any]:
+    checkout = await _prepare(user_id, _items(body.items), body.payment_method, body.address_id,
+                              address_required=False)
+    return checkout.quote_view()
+
+
+def _one_tap_enabled(preference) -> None:
+    if preference is not None and not preference.one_tap_enabled:
+        raise AppError("ONE_TAP_DISABLED")
+
+
+async def _reorder_items(user_id: str, order_id: str) -> list[tuple[str, int]]:
+    """A past order's products and quantities; it is repriced at today's prices."""
+    past = await orders.get_own(user_id, order_id)
+    return [(line["product_id"], line["quantity"]) for line in past.lines]
+
+
+async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], body: OneTapBody) -> OneTapAnswer:
+    """Idempotent: the first answer under a key is stored and replayed; a failure stores nothing."""
+    claim = await idempotency.begin(user_id, key, idempotency.request_hash(raw_body))
+    if isinstance(claim, idempotency.Replay):
+        return OneTapAnswer(claim.status, claim.body, replayed=True)
+    try:
+        body_out = await _one_tap(deps, user_id, body, claim)
+    except BaseException:
+        await idempotency.abandon(claim)
+        raise
+    return OneTapAnswer(201, body_out)
+
+
+async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim) -> dict[str, Any]:
+    items = _items(body.items) if body.items is not None else await _reorder_items(user_id, body.reorder_of)
+    checkout = await _prepare(user_id, items, body.payment_method, body.address_id,
+                              address_required=True, preference_check=_one_tap_enabled)
+    priced = checkout.priced
+    if body.expected_payable_fen is not None and body.expected_payable_fen != priced.payable_fen:
+        raise AppError("PRICE_CHANGED", quote=_jsonable(checkout.quote_view()))
+    wallet = None
+    if checkout.payment_method == "wallet":
+        # No wallet row yet is a wallet with no PIN and no balance (unsaved here).
+        wallet = await Wallet.get_or_none(user_id=user_id) or Wallet(user_id=user_id)
+        if priced.payable_fen > wallet.pin_free_limit_fen:  # 免密支付: at or under the limit, no PIN
+            await verify_pin(wallet, body.wallet_pin)
+
+    order_id = new_id("ord")
+    now = orders.now_utc()
+    async with in_transaction() as connection:
+        await reserve_stock([(line.product_id, line.quantity) for line in checkout.lines], connection)
+        if wallet is not None:
+            await deps.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
+        await _charge_budgets(connection, priced, checkout)
+        order = await _create_order(connection, user_id, order_id, checkout, now, deps.settings.order_ttl_s,
+                                    paid=wallet is not None)
+        if wallet is not None:
+            answer = _jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
+            await idempotency.finish(claim, 201, answer, order.id, connection)
+    if wallet is not None:
+        log.info("order paid from wallet", extra={"fields": {"order_id": order.id, "payable_fen": order.payable_fen}})
+        return answer
+    return await _request_wechat_payment(deps, user_id, order, claim)
+
+
+async def _charge_budgets(connection: BaseDBAsyncClient, priced: PriceResult, checkout: Checkout) -> None:
+    """Charge each budgeted promotion what it gave, never past its budget (a race lost is PRICE_CHANGED)."""
+    for discount in priced.discounts:
+        changed = await Promotion.filter(
+            id=discount.promotion_id, enabled=True, budget_used_fen__lte=F("budget_fen") - discount.amount_fen,
+        ).using_db(connection).update(budget_used_fen=F("budget_used_fen") + discount.amount_fen)
+        if not changed:
+            unbudgeted = await Promotion.filter(id=discount.promotion_id, enabled=True,
+                                                budget_fen=None).using_db(connection).exists()
+            if not unbudgeted:
+                # Switched off or its budget spent since pricing: the client must see the new price.
+                raise AppError("PRICE_CHANGED", quote=_jsonable(checkout.quote_view()))
+
+
+async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: str, checkout: Checkout,
+                        now: datetime, ttl_s: int, *, paid: bool) -> Order:
+    priced = checkout.priced
+    invoice = invoice_view(await InvoiceTitle.get_or_none(user_id=user_id).using_db(connection))
+    order = await Order.create(
+        id=order_id, user_id=user_id, out_trade_no=out_trade_no_for(order_id),
+        status=PAID if paid else PAYING, lines=[_line_view(line) for line in priced.lines],
+        items_total_fen=priced.items_total_fen, discounts=[_discount_view(d) for d in priced.discounts],
+        discount_fen=priced.discount_fen, payable_fen=priced.payable_fen, payment_method=checkout.payment_method,
+        provider="wallet" if paid else "wechatpay", address=_jsonable(checkout.address),
+        invoice=_jsonable(invoice), expires_at=now + timedelta(seconds=ttl_s), paid_at=now if paid else None,
+        using_db=connection,
+    )
+    for discount in priced.discounts:
+        await OrderPromotion.create(order_id=order.id, user_id=user_id, promotion_id=discount.promotion_id,
+                                    amount_fen=discount.amount_fen, using_db=connection)
+    await orders.record_created(order, "one_tap_wallet" if paid else "one_tap", connection)
+    return order
+
+
+async def _request_wechat_payment(deps: Deps, user_id: str, order: Order, claim) -> dict[str, Any]:
+    """The order is committed PAYING first; the prepay is asked for outside any transaction (DESIGN §3)."""
+    user = await User.get(id=user_id)
+    settings = deps.settings
+    notify_path = "/notify/wechatpay/v2" if settings.wxpay_api == "v2" else "/notify/wechatpay"
+    request = PaymentRequest(
+        out_trade_no=order.out_trade_no, description=_description(order), amount_fen=order.payable_fen,
+        openid=user.openid, expires_at=order.expires_at, notify_url=f"{settings.public_base_url}{notify_path}",
+    )
+    try:
+        params = await deps.wechatpay.create_payment(request)
+    except PaymentProviderError as exc:
+        await orders.close_unpaid(order, "provider_failed", listed=False)
+        log.warning("prepay failed; order closed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
+        raise await _provider_unavailable(user_id, order.payable_fen) from None
+    await Order.filter(id=order.id).update(prepay_id=params.prepay_id)
+    answer = _jsonable({"order": orders.order_view(order),
+                        "payment": {"method": "wechatpay", "request_payment": params.request_payment}})
+    await idempotency.finish(claim, 201, answer, order.id)
+    return answer
+
+
+async def _provider_unavailable(user_id: str, payable_fen: int) -> AppError:
+    """503 with a remedy that names what still works: the wallet, when its balance covers the order."""
+    wallet = await Wallet.get_or_none(user_id=user_id)
+    if wallet is not None and wallet.balance_fen >= payable_fen:
+        return AppError("PAYMENT_PROVIDER_UNAVAILABLE", remedy="微信支付暂时不可用，可改用钱包余额支付",
+                        alternative="wallet")
+    return AppError("PAYMENT_PROVIDER_UNAVAILABLE", remedy="微信支付暂时不可用，请稍后重试", alternative=None)
+
+
+def out_trade_no_for(order_id: str) -> str:
+    """`YJ` + the order id's 26 time-sortable characters: unique, and 6–32 of [0-9A-Za-z] as WeChat asks."""
+    return "YJ" + order_id.split("_", 1)[1]
+
+
+def _description(order: Order) -> str:
+    first = order.lines[0]["name"]
+    return first if len(order.lines) == 1 else f"{first}等{len(order.lines)}件商品"
+
+
+def _line_view(line) -> dict[str, Any]:
+    return {"product_id": line.product_id, "name": line.name, "category": line.category,
+            "unit_price_fen": line.unit_price_fen, "quantity": line.quantity, "line_total_fen": line.line_total_fen}
+
+
+def _discount_view(discount) -> dict[str, Any]:
+    return {"promotion_id": discount.promotion_id, "name": discount.name, "amount_fen": discount.amount_fen,
+            "reason": discount.reason}
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types (datetimes as ISO strings), as stored in JSON columns and replayed byte for byte."""
+    return orjson.loads(orjson.dumps(value, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC))

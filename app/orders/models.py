@@ -1,0 +1,88 @@
+"""Orders with their snapshots, every state transition, the promotions each used, and idempotency keys."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+PAYING, PAID, CLOSED = "PAYING", "PAID", "CLOSED"
+REFUNDING, REFUNDED, PARTIALLY_REFUNDED = "REFUNDING", "REFUNDED", "PARTIALLY_REFUNDED"
+STATUSES = (PAYING, PAID, CLOSED, REFUNDING, REFUNDED, PARTIALLY_REFUNDED)
+
+
+class Order(Model):
+    """Lines, prices, discounts, address and invoice are snapshots taken when the order was made."""
+
+    id = fields.CharField(primary_key=True, max_length=40)
+    user = fields.ForeignKeyField("models.User", related_name="orders", on_delete=fields.RESTRICT)
+    out_trade_no = fields.CharField(max_length=32, unique=True)
+    status = fields.CharField(max_length=20, db_index=True)
+    lines = fields.JSONField()
+    items_total_fen = fields.BigIntField()
+    discounts = fields.JSONField()
+    discount_fen = fields.BigIntField()
+    payable_fen = fields.BigIntField()
+    payment_method = fields.CharField(max_length=16)
+    provider = fields.CharField(max_length=16)
+    address = fields.JSONField(null=True)
+    invoice = fields.JSONField(null=True)
+    prepay_id = fields.CharField(max_length=64, null=True)
+    transaction_id = fields.CharField(max_length=64, null=True, unique=True)
+    refunded_fen = fields.BigIntField(default=0)
+    # An order whose prepay failed is closed at once and never shown to the user (DESIGN §3).
+    listed = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    paid_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    close_cause = fields.CharField(max_length=32, null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "orders"
+        indexes = (("user_id", "id"), ("status", "expires_at"))
+
+
+class OrderTransition(Model):
+    id = fields.BigIntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="transitions", on_delete=fields.CASCADE)
+    from_status = fields.CharField(max_length=20, null=True)
+    to_status = fields.CharField(max_length=20)
+    cause = fields.CharField(max_length=32)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "order_transitions"
+        indexes = (("order_id", "id"),)
+
+
+class OrderPromotion(Model):
+    """One promotion used by one order: per-user limits count these, budgets are charged from them."""
+
+    id = fields.BigIntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="promotions", on_delete=fields.CASCADE)
+    user_id = fields.CharField(max_length=40)
+    promotion_id = fields.CharField(max_length=40)
+    amount_fen = fields.BigIntField()
+
+    class Meta:
+        table = "order_promotions"
+        indexes = (("user_id", "promotion_id"),)
+
+
+class IdempotencyRecord(Model):
+    """A one-tap request by key. Unique per user and key, so concurrent requests make one order."""
+
+    id = fields.BigIntField(primary_key=True)
+    user_id = fields.CharField(max_length=40)
+    key = fields.CharField(max_length=255)
+    request_hash = fields.CharField(max_length=64)
+    state = fields.CharField(max_length=12)  # "running" | "done"
+    response_status = fields.IntField(null=True)
+    response_body = fields.JSONField(null=True)
+    order_id = fields.CharField(max_length=40, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "idempotency_records"
+        unique_together = (("user_id", "key"),)

@@ -1,0 +1,37 @@
+"""HTTP routes of a user's orders (DESIGN.md §3 "Orders")."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic_ext import openapi
+
+from app.auth.guard import login_required
+from app.core.http import json, page, page_params
+from app.orders import service
+
+bp = Blueprint("orders", url_prefix="/api/v1/orders")
+
+
+@bp.get("")
+@openapi.summary("My orders, newest first")
+@login_required
+async def list_orders(request: Request):
+    limit, cursor = page_params(request)
+    rows = await service.list_own(request.ctx.user_id, limit, cursor)
+    result = page(rows, limit, lambda order: order.id)
+    return json({"items": [service.order_view(o) for o in result["items"]], "next_cursor": result["next_cursor"]})
+
+
+@bp.get("/<order_id:str>")
+@openapi.summary("One of my orders")
+@login_required
+async def get_order(request: Request, order_id: str):
+    return json(service.order_view(await service.get_own(request.ctx.user_id, order_id)))
+
+
+@bp.post("/<order_id:str>/cancel")
+@openapi.summary("Cancel an unpaid order")
+@login_required
+async def cancel_order(request: Request, order_id: str):
+    order = await service.cancel(request.app.ctx.deps.wechatpay, request.ctx.user_id, order_id)
+    return json(service.order_view(order))

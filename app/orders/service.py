@@ -1,0 +1,113 @@
+"""Orders: the state machine's one transition primitive, closing with stock and budget given back, reads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from app.catalog.service import release_stock
+from app.core.errors import AppError, NotFound
+from app.orders.models import CLOSED, PAID, PAYING, Order, OrderPromotion, OrderTransition
+from app.payments import AlreadyPaid, PaymentProvider, PaymentProviderError
+from app.promotions.models import Promotion
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """The contract's order object (DESIGN.md §3 "Orders"), the same in lists, details and one-tap."""
+    return {
+        "id": order.id, "out_trade_no": order.out_trade_no, "status": order.status,
+        "lines": order.lines, "items_total_fen": order.items_total_fen, "discounts": order.discounts,
+        "discount_fen": order.discount_fen, "payable_fen": order.payable_fen,
+        "payment_method": order.payment_method, "address": order.address, "invoice": order.invoice,
+        "created_at": order.created_at, "expires_at": order.expires_at, "paid_at": order.paid_at,
+    }
+
+
+async def transition(order_id: str, from_status: str, to_status: str, cause: str,
+                     connection: Optional[BaseDBAsyncClient] = None, **changes: Any) -> bool:
+    """Move the order only if it is still in `from_status`: of concurrent callers exactly one wins (True)."""
+    query = Order.filter(id=order_id, status=from_status)
+    if connection is not None:
+        query = query.using_db(connection)
+    if not await query.update(status=to_status, **changes):
+        return False
+    await OrderTransition.create(order_id=order_id, from_status=from_status, to_status=to_status, cause=cause,
+                                 using_db=connection)
+    return True
+
+
+async def record_created(order: Order, cause: str, connection: BaseDBAsyncClient) -> None:
+    await OrderTransition.create(order_id=order.id, from_status=None, to_status=order.status, cause=cause,
+                                 using_db=connection)
+
+
+async def close_unpaid(order: Order, cause: str, *, listed: bool = True) -> bool:
+    """PAYING → CLOSED, giving back stock and promotion budgets in the same transaction. False if it moved."""
+    async with in_transaction() as connection:
+        closed = await transition(order.id, PAYING, CLOSED, cause, connection,
+                                  closed_at=now_utc(), close_cause=cause, listed=listed)
+        if not closed:
+            return False
+        await release_stock([(line["product_id"], line["quantity"]) for line in order.lines], connection)
+        for used in await OrderPromotion.filter(order_id=order.id).using_db(connection):
+            await Promotion.filter(id=used.promotion_id).using_db(connection).update(
+                budget_used_fen=F("budget_used_fen") - used.amount_fen)
+    return True
+
+
+async def get_own(user_id: str, order_id: str) -> Order:
+    order = await Order.get_or_none(id=order_id, user_id=user_id, listed=True)
+    if order is None:
+        raise NotFound()
+    return order
+
+
+async def list_own(user_id: str, limit: int, before_id: Optional[str]) -> list[Order]:
+    query = Order.filter(user_id=user_id, listed=True)
+    if before_id:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(limit + 1)
+
+
+async def cancel(wechatpay: PaymentProvider, user_id: str, order_id: str) -> Order:
+    """Close an unpaid order (at WeChat Pay first); a closed one answers as it is; anything else is 409.
+
+    If WeChat Pay cannot confirm the close, the order stays open: closing it here alone would let the user
+    pay a prepay we no longer wait for.
+    """
+    order = await get_own(user_id, order_id)
+    if order.status == PAYING:
+        if order.provider == "wechatpay":
+            try:
+                await wechatpay.close(order.out_trade_no)
+            except AlreadyPaid:
+                raise AppError("ORDER_NOT_CANCELLABLE", status=PAID) from None
+            except PaymentProviderError:
+                raise AppError("PAYMENT_PROVIDER_UNAVAILABLE", remedy="暂时无法取消订单，请稍后重试") from None
+        await close_unpaid(order, "cancel")
+        order = await Order.get(id=order.id)
+    if order.status != CLOSED:
+        raise AppError("ORDER_NOT_CANCELLABLE", status=order.status)
+    return order
+
+
+async def has_paid_order(user_id: str) -> bool:
+    return await Order.filter(user_id=user_id, status__not_in=(PAYING, CLOSED)).exists()
+
+
+async def promotion_uses(user_id: str) -> dict[str, int]:
+    """How many of this user's orders, PAYING or PAID, used each promotion (per-user limits, DESIGN §3)."""
+    rows = await OrderPromotion.filter(user_id=user_id, order__status__in=(PAYING, PAID)).values_list(
+        "promotion_id", flat=True)
+    uses: dict[str, int] = {}
+    for promotion_id in rows:
+        uses[promotion_id] = uses.get(promotion_id, 0) + 1
+    return uses
