@@ -18,7 +18,11 @@ from app.core.settings import Settings
 from app.deps import Deps
 from app.operators.routes import bp as operators_bp
 from app.checkout.routes import bp as checkout_bp
+from app.jobs import runner as jobs
+from app.notify.routes import bp as notify_bp
+from app.orders.admin_routes import bp as orders_admin_bp
 from app.orders.routes import bp as orders_bp
+from app.refunds.routes import bp as refunds_bp
 from app.preferences.routes import bp as preferences_bp
 from app.promotions import cache as promotions_cache, versions as promotion_versions
 from app.promotions.routes import bp as promotions_bp
@@ -52,7 +56,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     http.install(app)
 
     for bp in (auth_bp, preferences_bp, wallet_bp, operators_bp, catalog_admin_bp, catalog_bp, promotions_bp,
-               wallet_admin_bp, checkout_bp, orders_bp):
+               wallet_admin_bp, checkout_bp, orders_bp, orders_admin_bp, refunds_bp, notify_bp):
         app.blueprint(bp)
     if settings.sandbox:
         from app.sandbox import create_sandbox_blueprint
@@ -70,6 +74,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         app.ctx.promotion_cache = promotions_cache.PromotionCache(app.ctx.deps.redis)
         app.ctx.promotion_cache.start()
         promotions_cache.install(app.ctx.promotion_cache)
+        await jobs.start(app)
         log.info("started", extra={"fields": {
             "database": settings.database_url.split(":", 1)[0], "redis": "real" if settings.redis_url else "stand-in",
             "wechat_mode": settings.wechat_mode, "revocations_restored": restored,
@@ -77,6 +82,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
 
     @app.after_server_stop
     async def _stop(app: Sanic) -> None:
+        await jobs.stop(app)
         promotion_cache = getattr(app.ctx, "promotion_cache", None)
         if promotion_cache is not None:
             await promotion_cache.stop()
