@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tortoise.transactions import in_transaction
+
 from app.core import db
 from app.core.logs import JsonFormatter
 from app.core.settings import load_settings
@@ -75,3 +77,19 @@ async def server():
 async def client(server):
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30.0) as http:
         yield http
+
+
+@pytest.fixture(autouse=True)
+async def _switch_off_promotions_made_here(server):
+    """Leave no enabled promotion behind: the session's server is shared, and prices elsewhere must not see ours."""
+    from app.promotions import versions
+    from app.promotions.models import Promotion
+
+    before = set(await Promotion.filter(enabled=True).values_list("id", flat=True))
+    yield
+    made_here = set(await Promotion.filter(enabled=True).values_list("id", flat=True)) - before
+    if made_here:
+        async with in_transaction() as connection:
+            await Promotion.filter(id__in=made_here).using_db(connection).update(enabled=False)
+            await versions.bump_in(connection)
+        await versions.announce(server.app.ctx.deps.redis)

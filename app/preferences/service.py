@@ -233,9 +233,18 @@ async def recommended_payment_method(user_id: str, wallet: WalletView) -> Option
     return None
 
 
-async def available_offers(user_id: str) -> list[dict[str, Any]]:
-    """Hook for promotions (a later issue): the enabled offers this user can use now, each with `reason`."""
-    return []
+async def available_offers(user_id: str, city: Optional[str], payment_method: str) -> list[dict[str, Any]]:
+    """The enabled promotions this user can use now, each with `reason` (other payment methods' included)."""
+    from app.orders.service import has_paid_order, now_utc, promotion_uses
+    from app.pricing import PricingContext, candidate_offers
+    from app.promotions.cache import active_promotions
+
+    now = now_utc()
+    rules, paid_before, uses = await asyncio.gather(active_promotions(now), has_paid_order(user_id),
+                                                    promotion_uses(user_id))
+    context = PricingContext(now=now, payment_method=payment_method, city=city, is_new_user=not paid_before,
+                             uses_by_promotion=uses)
+    return [offer.to_dict() for offer in candidate_offers(rules, context, any_payment_method=True)]
 
 
 def choose_payment_method(preference: Optional[Preference],
@@ -254,15 +263,17 @@ async def prefill(user_id: str) -> dict[str, Any]:
         user_id=user_id,
         id__in=Subquery(Preference.filter(user_id=user_id).values("default_address_id")),
     ).first()
-    preference, address, invoice, wallet, offers = await asyncio.gather(
+    preference, address, invoice, wallet = await asyncio.gather(
         _preference_or_none(user_id), default_address, InvoiceTitle.get_or_none(user_id=user_id),
-        wallet_service.view(user_id), available_offers(user_id),
+        wallet_service.view(user_id),
     )
     recommendation = await recommended_payment_method(user_id, wallet)
+    payment_method = choose_payment_method(preference, recommendation)
+    offers = await available_offers(user_id, address.city if address else None, payment_method["method"])
     return {
         "address": address_view(address, address.id) if address else None,
         "invoice": invoice_view(invoice),
-        "payment_method": choose_payment_method(preference, recommendation),
+        "payment_method": payment_method,
         "wallet": wallet.to_dict(),
         "offers": offers,
     }
