@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import tempfile
 from pathlib import Path
 
@@ -17,14 +16,9 @@ from app.core import db
 from app.core.logs import JsonFormatter
 from app.core.settings import load_settings
 from app.main import create_app
+from tests.servers import ServedApp, free_port
 
 _LOGGERS = ("yijian", "sanic.root", "sanic.error", "sanic.server", "tortoise")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LogCapture(logging.Handler):
@@ -63,14 +57,9 @@ async def server():
     capture = LogCapture()
     for name in _LOGGERS:
         logging.getLogger(name).addHandler(capture)
-    srv = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
-    await srv.startup()
-    await srv.before_start()
-    await srv.after_start()
-    yield RunningServer(app, f"http://127.0.0.1:{port}", settings, capture)
-    await srv.before_stop()
-    await srv.close()
-    await srv.after_stop()
+    served = await ServedApp(app, port).start()
+    yield RunningServer(app, served.origin, settings, capture)
+    await served.stop()
 
 
 @pytest.fixture(scope="session")

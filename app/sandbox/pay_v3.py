@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import unquote  # Sanic leaves path parameters percent-encoded; WeChat decodes them
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
@@ -213,17 +214,17 @@ def register(bp: Blueprint, state: SandboxState) -> None:
 
     @route("GET", "/v3/pay/transactions/out-trade-no/<out_trade_no>", "query")
     async def query(request: Request, body: None, out_trade_no: str):
-        return await _query(request, out_trade_no=out_trade_no)
+        return await _query(request, out_trade_no=unquote(out_trade_no))
 
     @route("GET", "/v3/pay/transactions/id/<transaction_id>", "query", "query_by_id")
     async def query_by_id(request: Request, body: None, transaction_id: str):
-        return await _query(request, transaction_id=transaction_id)
+        return await _query(request, transaction_id=unquote(transaction_id))
 
     @route("POST", "/v3/pay/transactions/out-trade-no/<out_trade_no>/close", "close")
     async def close(request: Request, body: dict, out_trade_no: str):
         _mchid_matches(state, body.get("mchid"))
         try:
-            state.ledger.close(state.ledger.find(out_trade_no=out_trade_no))
+            state.ledger.close(state.ledger.find(out_trade_no=unquote(out_trade_no)))
         except LedgerError as exc:
             raise V3Error.from_ledger(exc, {"order_paid": (400, "ORDERPAID")}) from None
         return 204, None
@@ -253,6 +254,6 @@ def register(bp: Blueprint, state: SandboxState) -> None:
     @route("GET", "/v3/refund/domestic/refunds/<out_refund_no>", "refund_query")
     async def refund_query(request: Request, body: None, out_refund_no: str):
         try:
-            return 200, v3_refund(state.ledger.find_refund(out_refund_no))
+            return 200, v3_refund(state.ledger.find_refund(unquote(out_refund_no)))
         except LedgerError as exc:
             raise V3Error.from_ledger(exc) from None

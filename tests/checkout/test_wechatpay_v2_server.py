@@ -12,7 +12,7 @@ import httpx
 import pytest
 from wechatpy.pay.utils import calculate_signature_hmac
 
-from tests.conftest import free_port
+from tests.servers import free_port
 from tests.factories import login_code, unique_label
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -6,7 +6,7 @@ import httpx
 from sanic import Sanic
 
 from app.core import http
-from tests.conftest import free_port
+from tests.servers import ServedApp, free_port
 from tests.factories import assert_error, user_headers
 
 
@@ -95,25 +95,18 @@ async def test_access_log_has_one_line_per_request_with_route_status_and_latency
 
 async def test_unexpected_exception_is_internal_error_without_details():
     app = Sanic(f"boom_{free_port()}", configure_logging=False)
-    app.config.TOUCHUP = False
     http.install(app)
 
     @app.get("/boom")
     async def boom(request):
         raise RuntimeError("database password is hunter2")
 
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
+    served = await ServedApp(app).start()
     try:
         async with httpx.AsyncClient() as plain:
-            response = await plain.get(f"http://127.0.0.1:{port}/boom")
+            response = await plain.get(f"{served.origin}/boom")
     finally:
-        await server.before_stop()
-        await server.close()
-        await server.after_stop()
+        await served.stop()
     error = assert_error(response, 500, "INTERNAL_ERROR")
     assert "hunter2" not in response.text
     assert "Traceback" not in response.text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -18,41 +17,13 @@ from app.payments import PaymentRequest
 from app.payments.providers.wechatpay_v3 import WeChatPayV3
 from app.sandbox import create_sandbox_app
 from app.wechat.credentials import CredentialSource
+from tests.servers import ServedApp
 
 TIME_FACTOR = 1000.0
 PREFIX = "/sandbox/wechat"
 V2_ACK = "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Served:
-    """A Sanic app served on a loopback port inside the test loop (STACK-NOTES, Sanic)."""
-
-    def __init__(self, app: Sanic) -> None:
-        app.config.TOUCHUP = False  # TouchUp breaks on the third app in one process; only an optimisation
-        self.app, self.port, self.server = app, _free_port(), None
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> Served:
-        self.server = await self.app.create_server(host="127.0.0.1", port=self.port,
-                                                   return_asyncio_server=True, access_log=False)
-        await self.server.startup()
-        await self.server.before_start()
-        await self.server.after_start()
-        return self
-
-    async def stop(self) -> None:
-        await self.server.before_stop()
-        await self.server.close()
-        await self.server.after_stop()
 
 
 class Receiver:
@@ -60,7 +31,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.received: dict[str, list[dict]] = {}
-        self.served: Served | None = None
+        self.served: ServedApp | None = None
 
     def url(self, key: str) -> str:
         return f"{self.served.origin}/notify/{key}"
@@ -99,7 +70,7 @@ class FixedCredentials:
 
 @pytest.fixture(scope="session")
 async def sandbox(tmp_path_factory):
-    served = await Served(create_sandbox_app(tmp_path_factory.mktemp("payments-sandbox"), TIME_FACTOR,
+    served = await ServedApp(create_sandbox_app(tmp_path_factory.mktemp("payments-sandbox"), TIME_FACTOR,
                                              name="payments_sandbox")).start()
     yield served
     await served.stop()
@@ -108,7 +79,7 @@ async def sandbox(tmp_path_factory):
 @pytest.fixture(scope="session")
 async def receiver():
     receiver = Receiver()
-    receiver.served = await Served(_receiver_app(receiver)).start()
+    receiver.served = await ServedApp(_receiver_app(receiver)).start()
     yield receiver
     await receiver.served.stop()
 

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import secrets
-import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -21,53 +20,20 @@ from wechatpayv3.async_ import AsyncWeChatPay
 from wechatpayv3.async_.type import WeChatPayType
 
 from app.sandbox import create_sandbox_app
+from tests.servers import ServedApp
 
 TIME_FACTOR = 1000.0
 PREFIX = "/sandbox/wechat"
 CHINA = timezone(timedelta(hours=8))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RunningServer:
-    """A Sanic app served on a loopback port inside the test loop (STACK-NOTES)."""
-
-    def __init__(self, app: Sanic):
-        self.app = app
-        self.port = free_port()
-        self.server = None
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> RunningServer:
-        # Sanic's TouchUp rewrites its own code at each app's startup and breaks on the third app
-        # in one process (KeyError: 'connection_task'); the rewrite is only an optimisation.
-        self.app.config.TOUCHUP = False
-        self.server = await self.app.create_server(
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
-        )
-        await self.server.startup()
-        await self.server.before_start()
-        await self.server.after_start()
-        return self
-
-    async def stop(self) -> None:
-        await self.server.before_stop()
-        await self.server.close()
-        await self.server.after_stop()
 
 
 @dataclass
 class Receiver:
     """Stands in for the BFF's notify_url: records every request, answers from a per-path script."""
 
-    server: RunningServer | None = None
+    server: ServedApp | None = None
     received: dict[str, list[dict]] = field(default_factory=dict)
     scripts: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
@@ -112,7 +78,7 @@ async def sandbox_data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 async def sandbox(sandbox_data_dir):
-    running = await RunningServer(create_sandbox_app(sandbox_data_dir, TIME_FACTOR, name="sandbox_under_test")).start()
+    running = await ServedApp(create_sandbox_app(sandbox_data_dir, TIME_FACTOR, name="sandbox_under_test")).start()
     yield running
     await running.stop()
 
@@ -120,7 +86,7 @@ async def sandbox(sandbox_data_dir):
 @pytest.fixture(scope="session")
 async def receiver():
     receiver = Receiver()
-    receiver.server = await RunningServer(_receiver_app(receiver)).start()
+    receiver.server = await ServedApp(_receiver_app(receiver)).start()
     yield receiver
     await receiver.server.stop()
 

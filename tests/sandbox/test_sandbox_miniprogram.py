@@ -7,7 +7,9 @@ import time
 
 from app.sandbox import create_sandbox_app
 
-from .conftest import RunningServer, login
+from tests.servers import ServedApp
+
+from .conftest import login
 
 OPENID = re.compile(r"^o[A-Za-z0-9_-]{27}$")
 
@@ -85,7 +87,7 @@ async def test_phone_needs_valid_token_and_code(client, keys):
 
 async def test_openid_survives_restart_and_state_is_per_sandbox(sandbox_data_dir, client, keys):
     first = await login(client, keys, "erin:restart")
-    other = await RunningServer(create_sandbox_app(sandbox_data_dir, 1000, name="sandbox_restarted")).start()
+    other = await ServedApp(create_sandbox_app(sandbox_data_dir, 1000, name="sandbox_restarted")).start()
     try:
         import httpx
 

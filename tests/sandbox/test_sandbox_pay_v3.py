@@ -138,9 +138,9 @@ async def test_time_expire_minimum_is_one_minute_on_the_sandbox_clock(sandbox_da
 
     from app.sandbox import create_sandbox_app
 
-    from .conftest import RunningServer
+    from tests.servers import ServedApp
 
-    slow = await RunningServer(create_sandbox_app(sandbox_data_dir, 1.0, name="sandbox_real_time")).start()
+    slow = await ServedApp(create_sandbox_app(sandbox_data_dir, 1.0, name="sandbox_real_time")).start()
     try:
         async with httpx.AsyncClient(base_url=slow.origin + "/sandbox/wechat") as http:
             def body(no: str, seconds: float) -> dict:
