@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -11,7 +13,9 @@ from tortoise.exceptions import IntegrityError
 from app.auth.models import LoginSession, User
 from app.core.errors import AuthError
 from app.core.security import AUDIENCE_APP, TokenClaims, new_id
-from app.deps import Deps
+
+if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
+    from app.deps import Deps
 
 log = logging.getLogger("yijian.auth")
 _REVOKED_KEY = "auth:revoked:{sid}"

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -16,9 +16,11 @@ from tortoise.transactions import in_transaction
 
 from app.core.errors import AppError, AuthError, ValidationFailed
 from app.core.security import AUDIENCE_ADMIN, TokenClaims, new_id, slow_hash, slow_verify
-from app.deps import Deps
 from app.operators import audit
 from app.operators.models import ROLES, Operator
+
+if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
+    from app.deps import Deps
 
 log = logging.getLogger("yijian.operators")
 
