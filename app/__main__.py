@@ -1,4 +1,4 @@
-"""Command line: `python -m app serve|migrate|create-operator|seed-demo|sandbox` (also installed as `yijian`)."""
+"""Command line: `python -m app serve|worker|migrate|create-operator|seed-demo|sandbox` (also installed as `yijian`)."""
 
 from __future__ import annotations
 
@@ -113,6 +113,31 @@ def _sandbox(args: argparse.Namespace) -> None:
     Sanic.serve_single(primary=app)
 
 
+def _worker(args: argparse.Namespace) -> None:
+    from app.core import db, logs
+    from app.core.settings import SettingsError
+    from app.jobs.config import load_jobs_config
+    from app.jobs.runner import run_worker
+
+    settings = _settings()
+    try:
+        config = load_jobs_config()
+    except SettingsError as exc:
+        print(f"yijian: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if settings.redis_url is None or settings.database_url.startswith("sqlite"):
+        print("yijian: worker needs YIJIAN_DATABASE_URL=postgres://... and YIJIAN_REDIS_URL=redis://... shared with "
+              "the servers (the embedded default runs its jobs inside serve)", file=sys.stderr)
+        raise SystemExit(2)
+    if settings.sandbox and settings.wechat_base_url is None:
+        print("yijian: worker in sandbox mode needs YIJIAN_WECHAT_BASE_URL (the separate sandbox process)",
+              file=sys.stderr)
+        raise SystemExit(2)
+    logs.configure(settings.log_level)
+    asyncio.run(db.migrate(settings.database_url))
+    asyncio.run(run_worker(settings, config))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="yijian", description="一键 — one-tap checkout for WeChat mini-programs")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +147,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
+
+    commands.add_parser("worker", help="run the background jobs alone (with YIJIAN_JOBS=external on the servers)"
+                        ).set_defaults(run=_worker)
 
     commands.add_parser("migrate", help="apply schema migrations").set_defaults(run=_migrate)
 

@@ -19,7 +19,7 @@ from app.core.errors import AppError
 from app.core.security import new_id
 from app.core.settings import PAYMENT_METHODS
 from app.deps import Deps
-from app.orders import service as orders
+from app.orders import jobs as order_jobs, service as orders
 from app.orders.models import PAID, PAYING, Order, OrderPromotion
 from app.payments import PaymentProviderError, PaymentRequest
 from app.auth.models import User
@@ -221,7 +221,9 @@ async def _request_wechat_payment(deps: Deps, user_id: str, order: Order, claim)
         await orders.close_unpaid(order, "provider_failed", listed=False)
         log.warning("prepay failed; order closed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
         raise await _provider_unavailable(user_id, order.payable_fen) from None
-    await Order.filter(id=order.id).update(prepay_id=params.prepay_id)
+    # The first active query is due at the first slot of the backoff (DESIGN §4); jobs take it from there.
+    await Order.filter(id=order.id).update(prepay_id=params.prepay_id,
+                                           next_query_at=order_jobs.first_query_at(order, settings.query_schedule_s))
     answer = _jsonable({"order": orders.order_view(order),
                         "payment": {"method": "wechatpay", "request_payment": params.request_payment}})
     await idempotency.finish(claim, 201, answer, order.id)

@@ -18,6 +18,8 @@ MODEL_MODULES = [
     "app.catalog.models",
     "app.promotions.models",
     "app.orders.models",
+    "app.notify.models",
+    "app.refunds.models",
 ]
 
 

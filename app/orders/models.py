@@ -1,4 +1,4 @@
-"""Orders with their snapshots, every state transition, the promotions each used, and idempotency keys."""
+"""Orders: snapshots, state transitions, payments, flags, the outbox, promotions used, and idempotency keys."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ class Order(Model):
     closed_at = fields.DatetimeField(null=True)
     close_cause = fields.CharField(max_length=32, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # The active query's schedule (DESIGN §4): when to ask WeChat Pay next, and how often it was asked.
+    next_query_at = fields.DatetimeField(null=True, db_index=True)
+    query_attempts = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "orders"
@@ -86,3 +89,49 @@ class IdempotencyRecord(Model):
     class Meta:
         table = "idempotency_records"
         unique_together = (("user_id", "key"),)
+
+
+class Payment(Model):
+    """Money received for an order. The unique transaction_id makes a payment recorded at most once."""
+
+    id = fields.CharField(primary_key=True, max_length=40)
+    order = fields.ForeignKeyField("models.Order", related_name="payments", on_delete=fields.RESTRICT)
+    transaction_id = fields.CharField(max_length=64, unique=True)
+    amount_fen = fields.BigIntField()
+    provider = fields.CharField(max_length=16)  # wechatpay_v3 | wechatpay_v2
+    payer_openid = fields.CharField(max_length=128, null=True)
+    paid_at = fields.DatetimeField(null=True)
+    details = fields.JSONField()  # what WeChat Pay said (its transaction), as received
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "payments"
+
+
+class OrderFlag(Model):
+    """Something operators must look at (amount_mismatch, account_mismatch, paid_after_close), once per kind."""
+
+    id = fields.BigIntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="flags", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=32)
+    detail = fields.JSONField()
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "order_flags"
+        unique_together = (("order_id", "kind"),)
+
+
+class OutboxEvent(Model):
+    """Work that follows a change, written in the change's own transaction and done later by jobs."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=64)
+    payload = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    done_at = fields.DatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+
+    class Meta:
+        table = "outbox_events"
+        indexes = (("done_at", "id"),)

@@ -7,7 +7,7 @@ from sanic_ext import openapi
 
 from app.auth.guard import login_required
 from app.core.http import json, page, page_params
-from app.orders import service
+from app.orders import jobs as order_jobs, service
 
 bp = Blueprint("orders", url_prefix="/api/v1/orders")
 
@@ -26,7 +26,10 @@ async def list_orders(request: Request):
 @openapi.summary("One of my orders")
 @login_required
 async def get_order(request: Request, order_id: str):
-    return json(service.order_view(await service.get_own(request.ctx.user_id, order_id)))
+    order = await service.get_own(request.ctx.user_id, order_id)
+    # PAYING for a few seconds: ask WeChat Pay first, so a lost notification does not keep the client waiting.
+    order = await order_jobs.query_on_read(request.app.ctx.deps, order)
+    return json(service.order_view(order))
 
 
 @bp.post("/<order_id:str>/cancel")

@@ -6,11 +6,11 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
+from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
 from app.catalog.service import release_stock
-from app.core.errors import AppError, NotFound
+from app.core.errors import AppError, NotFound, ValidationFailed
 from app.orders.models import CLOSED, PAID, PAYING, Order, OrderPromotion, OrderTransition
 from app.payments import AlreadyPaid, PaymentProvider, PaymentProviderError
 from app.promotions.models import Promotion
@@ -32,9 +32,11 @@ def order_view(order: Order) -> dict[str, Any]:
 
 
 async def transition(order_id: str, from_status: str, to_status: str, cause: str,
-                     connection: Optional[BaseDBAsyncClient] = None, **changes: Any) -> bool:
-    """Move the order only if it is still in `from_status`: of concurrent callers exactly one wins (True)."""
-    query = Order.filter(id=order_id, status=from_status)
+                     connection: Optional[BaseDBAsyncClient] = None, *, guard: Optional[dict[str, Any]] = None,
+                     **changes: Any) -> bool:
+    """Move the order only if it is still in `from_status` (and matches `guard`): of concurrent callers exactly
+    one wins (True)."""
+    query = Order.filter(id=order_id, status=from_status, **(guard or {}))
     if connection is not None:
         query = query.using_db(connection)
     if not await query.update(status=to_status, **changes):
@@ -111,3 +113,57 @@ async def promotion_uses(user_id: str) -> dict[str, int]:
     for promotion_id in rows:
         uses[promotion_id] = uses.get(promotion_id, 0) + 1
     return uses
+
+
+# -- operators' view (DESIGN.md §6 "Orders") ---------------------------------------------------------
+
+
+def admin_order_view(order: Order, flag_kinds: list[str]) -> dict[str, Any]:
+    return {**order_view(order), "user_id": order.user_id, "provider": order.provider,
+            "transaction_id": order.transaction_id, "refunded_fen": order.refunded_fen,
+            "closed_at": order.closed_at, "close_cause": order.close_cause, "listed": order.listed,
+            "flags": flag_kinds}
+
+
+async def admin_list(limit: int, before_id: Optional[str], *, status: Optional[str] = None,
+                     flagged: Optional[bool] = None) -> list[dict[str, Any]]:
+    """Every order (unlisted ones too), newest first; up to limit+1 for `app.core.http.page`."""
+    from app.orders.models import OrderFlag, STATUSES
+
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed.one("status", f"must be one of {', '.join(STATUSES)}")
+    query = Order.all()
+    if status:
+        query = query.filter(status=status)
+    if flagged is not None:
+        flagged_ids = Subquery(OrderFlag.all().values("order_id"))
+        query = query.filter(id__in=flagged_ids) if flagged else query.filter(id__not_in=flagged_ids)
+    if before_id:
+        query = query.filter(id__lt=before_id)
+    rows = await query.order_by("-id").limit(limit + 1)
+    kinds: dict[str, list[str]] = {}
+    for order_id, kind in await OrderFlag.filter(order_id__in=[o.id for o in rows]).values_list("order_id", "kind"):
+        kinds.setdefault(order_id, []).append(kind)
+    return [admin_order_view(order, sorted(kinds.get(order.id, []))) for order in rows]
+
+
+async def admin_detail(order_id: str) -> dict[str, Any]:
+    """One order with its transitions, flags, payments and refunds."""
+    from app.orders.models import OrderFlag, Payment
+    from app.refunds.models import Refund
+
+    order = await Order.get_or_none(id=order_id)
+    if order is None:
+        raise NotFound()
+    flags = await OrderFlag.filter(order_id=order_id).order_by("id")
+    view = admin_order_view(order, [f.kind for f in flags])
+    view["flags"] = [{"kind": f.kind, "detail": f.detail, "at": f.at} for f in flags]
+    view["transitions"] = [{"from": t.from_status, "to": t.to_status, "cause": t.cause, "at": t.at}
+                           for t in await OrderTransition.filter(order_id=order_id).order_by("id")]
+    view["payments"] = [{"id": p.id, "transaction_id": p.transaction_id, "amount_fen": p.amount_fen,
+                         "provider": p.provider, "paid_at": p.paid_at}
+                        for p in await Payment.filter(order_id=order_id).order_by("id")]
+    view["refunds"] = [{"id": r.id, "amount_fen": r.amount_fen, "status": r.status, "cause": r.cause,
+                        "reason": r.reason, "created_at": r.created_at, "finished_at": r.finished_at}
+                       for r in await Refund.filter(order_id=order_id).order_by("id")]
+    return view

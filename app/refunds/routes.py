@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint
+from sanic import Blueprint, Request
+from sanic_ext import openapi
+
+from app.core.errors import AppError
+from app.core.http import json, parse, read_json
+from app.operators.guard import MANAGE, operator_required
+from app.refunds import service
+from app.refunds.schemas import RefundBody
 
 bp = Blueprint("refunds_admin", url_prefix="/admin/v1")
+
+
+@bp.post("/orders/<order_id:str>/refund")
+@openapi.summary("Refund a paid order in full or in part (Idempotency-Key required)")
+@openapi.definition(body={"application/json": RefundBody})
+@operator_required(*MANAGE)
+async def refund_order(request: Request, order_id: str):
+    key = (request.headers.get("idempotency-key") or "").strip()
+    if not key or len(key) > 255:
+        raise AppError("IDEMPOTENCY_KEY_REQUIRED")
+    body = parse(RefundBody, read_json(request))
+    answer = await service.request_refund(request.ctx.operator.id, order_id, body.amount_fen, body.reason, key)
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return json(answer.refund, status=201, headers=headers)

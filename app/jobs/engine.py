@@ -1,0 +1,131 @@
+"""The job engine: taskiq on Redis (or the in-process stand-in), a periodic sweep, and the tasks it fans out.
+
+The due work lives in the database (an order's `next_query_at`/`expires_at`, undone outbox events), never
+only in Redis: the sweep reads it every `sweep_s` seconds, claims each due order with a conditional update
+(a lease), and kicks one task per order onto the Redis list that every worker reads. A lost message, a
+crashed worker or a restart only delays the work until the lease runs out (docs/jobs.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import LockError
+from taskiq import ScheduleSource, ScheduledTask, TaskiqScheduler
+from taskiq.api import run_receiver_task, run_scheduler_task
+from taskiq_redis import ListQueueBroker
+
+from app.deps import Deps
+from app.jobs import outbox
+from app.jobs.config import JobsConfig
+from app.orders import jobs as order_jobs
+
+log = logging.getLogger("yijian.jobs")
+
+QUEUE = "yijian:jobs:queue"
+SWEEP_LOCK = "yijian:jobs:sweep-lock"
+OUTBOX_LOCK = "yijian:jobs:outbox-lock"
+SWEEP_TASK, DUE_ORDER_TASK, OUTBOX_TASK = "yijian.sweep", "yijian.due_order", "yijian.outbox"
+SWEEP_BATCH = 200
+
+
+def _pool_like(redis: Redis) -> BlockingConnectionPool:
+    """A pool to the same Redis as `redis` (the real server or the in-process stand-in), raw bytes as taskiq wants."""
+    source = redis.connection_pool
+    kwargs = {**source.connection_kwargs, "decode_responses": False}
+    return BlockingConnectionPool(connection_class=source.connection_class, max_connections=50, timeout=None,
+                                  **kwargs)
+
+
+class _SweepSchedule(ScheduleSource):
+    """One schedule: the sweep every `sweep_s` seconds (from configuration, not from a decorator label)."""
+
+    def __init__(self, sweep_s: int) -> None:
+        self._task = ScheduledTask(task_name=SWEEP_TASK, labels={}, args=[], kwargs={}, interval=sweep_s,
+                                   schedule_id="yijian-sweep")
+
+    async def get_schedules(self) -> list[ScheduledTask]:
+        return [self._task]
+
+
+class JobEngine:
+    def __init__(self, deps: Deps, config: JobsConfig) -> None:
+        self.deps, self.config = deps, config
+        # The URL is never dialled: the pool below replaces the one taskiq builds from it.
+        self.broker = ListQueueBroker("redis://127.0.0.1:6379/0", queue_name=QUEUE)
+        self.broker.connection_pool = _pool_like(deps.redis)
+        # taskiq renames the functions it registers, so each task is a plain function over this engine.
+
+        async def due_order(order_id: str, lease_until: str) -> str:
+            return await self._run_due_order(order_id, lease_until)
+
+        async def process_outbox() -> int:
+            return await self._run_outbox()
+
+        async def sweep() -> None:
+            await self._run_sweep()
+
+        self._due_order = self.broker.register_task(due_order, task_name=DUE_ORDER_TASK)
+        self._outbox = self.broker.register_task(process_outbox, task_name=OUTBOX_TASK)
+        self.broker.register_task(sweep, task_name=SWEEP_TASK)
+        self.scheduler = TaskiqScheduler(self.broker, [_SweepSchedule(config.sweep_s)])
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self, *, receive: bool = True, schedule: bool = True) -> None:
+        await self.broker.startup()
+        if receive:
+            self._tasks.append(asyncio.create_task(run_receiver_task(self.broker, max_async_tasks=50),
+                                                   name="yijian-jobs-receiver"))
+        if schedule:
+            self._tasks.append(asyncio.create_task(run_scheduler_task(self.scheduler), name="yijian-jobs-scheduler"))
+        log.info("jobs started", extra={"fields": {"receive": receive, "schedule": schedule,
+                                                   "sweep_s": self.config.sweep_s}})
+
+    async def stop(self) -> None:
+        """Cancel the receiver and scheduler; work in flight is done again once its lease runs out."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.broker.shutdown()
+        log.info("jobs stopped")
+
+    async def wait(self) -> None:
+        """Until the receiver or the scheduler ends (a worker process runs until it is signalled)."""
+        await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+
+    # -- tasks ------------------------------------------------------------------------------------
+
+    async def _run_sweep(self) -> None:
+        # Every scheduler (one per process) kicks a sweep; the lock lets one of them run per period.
+        lease_ms = max(self.config.sweep_s * 1000 - 100, 500)
+        if not await self.deps.redis.set(SWEEP_LOCK, "1", nx=True, px=lease_ms):
+            return
+        await self.sweep_once(order_jobs.now_utc())
+
+    async def sweep_once(self, now: datetime) -> int:
+        """Claim the due orders and kick one task each; kick the outbox if anything waits there."""
+        claims = await order_jobs.claim_due(now, limit=SWEEP_BATCH)
+        for claim in claims:
+            await self._due_order.kiq(claim.order_id, claim.lease_until.isoformat())
+        if await outbox.has_pending():
+            await self._outbox.kiq()
+        return len(claims)
+
+    async def _run_due_order(self, order_id: str, lease_until: str) -> str:
+        return await order_jobs.run_due_order(self.deps, order_id, datetime.fromisoformat(lease_until))
+
+    async def _run_outbox(self) -> int:
+        # One outbox run at a time: an event's claim has no expiry of its own (docs/jobs.md).
+        lock = self.deps.redis.lock(OUTBOX_LOCK, timeout=60, blocking=False)
+        if not await lock.acquire():
+            return 0
+        try:
+            return await outbox.process_pending()
+        finally:
+            with contextlib.suppress(LockError):  # held past its timeout: another run may have started
+                await lock.release()
+

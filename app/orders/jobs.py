@@ -1,0 +1,157 @@
+"""Order jobs: the active query on WeChat Pay's backoff, expiry (query, then close), and the query on read.
+
+The due work is the order row itself (DESIGN §3, §4): `next_query_at` is when the order must next be looked
+at — a query slot `created_at + YIJIAN_QUERY_SCHEDULE_S[n]`, and after the last slot its `expires_at`.
+A sweep claims a due order by moving `next_query_at` to a lease with a conditional update, so of several
+workers exactly one gets it; the job then sets the next slot, guarded by that same lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from tortoise.expressions import Q
+
+from app.deps import Deps
+from app.orders.models import PAYING, Order
+from app.orders.service import close_unpaid, now_utc
+from app.orders.settlement import settle
+from app.payments import AlreadyPaid, PaymentProviderError, TransactionState
+
+log = logging.getLogger("yijian.orders.jobs")
+
+LEASE_S = 60  # a claimed order whose job never finished (crash, lost message) is due again after this
+PARK_S = 86_400  # a payment that does not match its order waits for operators; looked at again daily
+READ_QUERY_AFTER_S = 5  # DESIGN §3: GET on an order PAYING for 5 s or more queries WeChat Pay ...
+READ_QUERY_TIMEOUT_S = 2.0  # ... with a 2 s timeout ...
+READ_QUERY_KEY = "yijian:orders:read-query:{order_id}"  # ... at most once per 5 s per order
+SETTLED = ("paid", "duplicate", "paid_after_close")
+
+__all__ = ["now_utc", "first_query_at", "next_query_at", "claim_due", "run_due_order", "query_on_read"]
+
+
+def next_query_at(created_at: datetime, expires_at: datetime, schedule: tuple[int, ...], attempts: int) -> datetime:
+    """When to look at the order after `attempts` queries: the next slot, never later than its expiry."""
+    if attempts < len(schedule):
+        return min(created_at + timedelta(seconds=schedule[attempts]), expires_at)
+    return expires_at
+
+
+def first_query_at(order: Order, schedule: tuple[int, ...]) -> datetime:
+    return next_query_at(order.created_at, order.expires_at, schedule, 0)
+
+
+@dataclass(frozen=True)
+class Claim:
+    order_id: str
+    lease_until: datetime
+
+
+async def claim_due(now: datetime, limit: int = 200, order_ids: Optional[list[str]] = None) -> list[Claim]:
+    """Claim the PAYING WeChat Pay orders due at `now` (among `order_ids` if given): each for one worker only,
+    for LEASE_S seconds. An order with no `next_query_at` (its prepay never came back) is due at its expiry.
+    """
+    query = Order.filter(status=PAYING, provider="wechatpay").filter(
+        Q(next_query_at__lte=now) | Q(next_query_at=None, expires_at__lte=now))
+    if order_ids is not None:
+        query = query.filter(id__in=order_ids)
+    rows = await query.order_by("expires_at").limit(limit).values_list("id", "next_query_at")
+    lease_until = now + timedelta(seconds=LEASE_S)
+    claims = []
+    for order_id, due_at in rows:
+        if await Order.filter(id=order_id, status=PAYING, next_query_at=due_at).update(next_query_at=lease_until):
+            claims.append(Claim(order_id, lease_until))
+    return claims
+
+
+async def run_due_order(deps: Deps, order_id: str, lease_until: datetime, now: Optional[datetime] = None) -> str:
+    """Query the claimed order, or expire it when its time is up; answers what happened (for logs and tests)."""
+    order = await Order.get_or_none(id=order_id, status=PAYING, next_query_at=lease_until)
+    if order is None:
+        return "stale"  # paid, closed or claimed again meanwhile
+    now = now or now_utc()
+    if now >= order.expires_at:
+        return await _expire(deps, order, lease_until, now)
+    return await _query(deps, order, lease_until)
+
+
+async def _query(deps: Deps, order: Order, lease_until: datetime) -> str:
+    attempts = order.query_attempts + 1
+    try:
+        state = await deps.wechatpay.query(order.out_trade_no)
+    except PaymentProviderError as exc:  # just move on to the next slot
+        log.info("active query failed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
+        result = "unavailable"
+    else:
+        result = (await settle(order.out_trade_no, state, "query")).result
+    schedule = deps.settings.query_schedule_s
+    await _reschedule(order, lease_until, query_attempts=attempts,
+                      next_query_at=next_query_at(order.created_at, order.expires_at, schedule, attempts))
+    return result
+
+
+async def _expire(deps: Deps, order: Order, lease_until: datetime, now: datetime) -> str:
+    """DESIGN §3: query first (a payment found wins), then close at WeChat Pay, then here (stock given back).
+
+    Never closed here without WeChat Pay's word: a close it did not confirm is tried at the next sweep.
+    """
+    wechatpay = deps.wechatpay
+    try:
+        state = await wechatpay.query(order.out_trade_no)
+        if not state.paid:
+            try:
+                await wechatpay.close(order.out_trade_no)
+            except AlreadyPaid:  # paid between the query and the close
+                state = await wechatpay.query(order.out_trade_no)
+    except PaymentProviderError as exc:
+        log.info("expiry postponed: WeChat Pay did not answer",
+                 extra={"fields": {"order_id": order.id, "cause": str(exc)}})
+        await _reschedule(order, lease_until, next_query_at=now)
+        return "unavailable"
+    if state.paid:
+        return await _settle_at_expiry(order, state, lease_until, now)
+    if await close_unpaid(order, "expiry"):
+        log.info("order expired", extra={"fields": {"order_id": order.id}})
+        return "closed"
+    return "stale"
+
+
+async def _settle_at_expiry(order: Order, state: TransactionState, lease_until: datetime, now: datetime) -> str:
+    outcome = await settle(order.out_trade_no, state, "expiry_query")
+    if outcome.result == "flagged":
+        log.warning("expiry: payment does not match its order; parked for operators",
+                    extra={"fields": {"order_id": order.id}})
+        await _reschedule(order, lease_until, next_query_at=now + timedelta(seconds=PARK_S))
+    elif outcome.result not in SETTLED:
+        await _reschedule(order, lease_until, next_query_at=now)  # not settled: look again at the next sweep
+    return outcome.result
+
+
+async def _reschedule(order: Order, lease_until: datetime, **changes) -> None:
+    """Guarded by the lease: a job that lost its claim (or an order paid meanwhile) changes nothing."""
+    await Order.filter(id=order.id, status=PAYING, next_query_at=lease_until).update(**changes)
+
+
+async def query_on_read(deps: Deps, order: Order, now: Optional[datetime] = None) -> Order:
+    """GET on an order PAYING for READ_QUERY_AFTER_S or more asks WeChat Pay first (DESIGN §3 "Orders")."""
+    now = now or now_utc()
+    if order.status != PAYING or order.provider != "wechatpay":
+        return order
+    if now - order.created_at < timedelta(seconds=READ_QUERY_AFTER_S):
+        return order
+    if not await deps.redis.set(READ_QUERY_KEY.format(order_id=order.id), "1", nx=True, ex=READ_QUERY_AFTER_S):
+        return order
+    try:
+        async with asyncio.timeout(READ_QUERY_TIMEOUT_S):
+            state = await deps.wechatpay.query(order.out_trade_no)
+    except (TimeoutError, PaymentProviderError) as exc:
+        log.info("query on read failed", extra={"fields": {"order_id": order.id, "cause": str(exc) or "timeout"}})
+        return order
+    outcome = await settle(order.out_trade_no, state, "read_query")
+    if outcome.result in SETTLED:
+        return await Order.get(id=order.id)
+    return order

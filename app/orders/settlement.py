@@ -1,0 +1,146 @@
+"""Settlement: apply what WeChat Pay says about an order, exactly once, whoever says it (DESIGN.md §3, §4).
+
+Notifications, the active query, the query before expiry and the query on read all end here. The order
+moves by a conditional update on its status inside one transaction with the payment row (unique
+transaction_id) and the outbox event, so of N concurrent callers with one transaction exactly one wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Optional
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.core.security import new_id
+from app.notify import providers
+from app.orders import service as orders
+from app.orders.models import CLOSED, PAID, PAYING, REFUNDING, Order, OrderFlag, OutboxEvent, Payment
+from app.payments import TransactionState
+from app.refunds import service as refunds
+
+log = logging.getLogger("yijian.settlement")
+
+CAUSES = ("notification", "query", "expiry_query", "read_query")
+AMOUNT_MISMATCH, ACCOUNT_MISMATCH, PAID_AFTER_CLOSE = "amount_mismatch", "account_mismatch", "paid_after_close"
+TRANSACTION_MISMATCH = "transaction_mismatch"
+
+
+@dataclass(frozen=True)
+class SettleOutcome:
+    result: Literal["paid", "duplicate", "flagged", "paid_after_close", "unchanged", "unknown_order"]
+    order_id: str | None
+
+
+def provider_of(state: TransactionState) -> str:
+    """Which API reported the transaction: APIv2 fields are flat (`mch_id`, `total_fee`), APIv3's are not."""
+    return providers.V2 if "mch_id" in state.raw or "total_fee" in state.raw else providers.V3
+
+
+async def settle(out_trade_no: str, state: TransactionState, cause: str, *,
+                 provider: Optional[str] = None) -> SettleOutcome:
+    """Apply `state` (a notification's or a query's) to the order with this out_trade_no.
+
+    SUCCESS/REFUND that matches the order: PAYING → PAID once; already paid with this transaction →
+    duplicate; CLOSED → the payment is recorded, flagged and refunded automatically. A mismatch of
+    amount, currency, mchid or appid never pays: the order is flagged. Any other trade state changes
+    nothing (expiry decides).
+    """
+    order = await Order.get_or_none(out_trade_no=out_trade_no)
+    if order is None:
+        return SettleOutcome("unknown_order", None)
+    if not state.paid or order.provider != "wechatpay":
+        return SettleOutcome("unchanged", order.id)
+    if not state.transaction_id:
+        log.warning("paid state without transaction_id", extra={"fields": {"order_id": order.id, "cause": cause}})
+        return SettleOutcome("unchanged", order.id)
+    mismatch = await _mismatch(order, state)
+    if mismatch is not None:
+        kind, detail = mismatch
+        await flag(order.id, kind, {**detail, "transaction_id": state.transaction_id, "cause": cause})
+        log.warning("payment does not match its order", extra={"fields": {"order_id": order.id, "flag": kind}})
+        return SettleOutcome("flagged", order.id)
+    api = provider or provider_of(state)
+    for _ in range(3):  # a lost race re-reads the order: it was paid, or closed, meanwhile
+        if order.status == PAYING:
+            if await _mark_paid(order, state, cause, api):
+                log.info("order paid", extra={"fields": {"order_id": order.id, "cause": cause}})
+                return SettleOutcome("paid", order.id)
+        elif order.status == CLOSED and order.transaction_id is None:
+            refund_id = await _record_paid_after_close(order, state, cause, api)
+            if refund_id is not None:
+                log.warning("paid after close; refunding", extra={"fields": {"order_id": order.id, "cause": cause}})
+                await refunds.submit(refund_id)
+                return SettleOutcome("paid_after_close", order.id)
+        elif order.transaction_id == state.transaction_id:
+            return SettleOutcome("duplicate", order.id)
+        else:
+            await flag(order.id, TRANSACTION_MISMATCH, {"transaction_id": state.transaction_id,
+                                                         "recorded": order.transaction_id, "cause": cause})
+            return SettleOutcome("flagged", order.id)
+        order = await Order.get(id=order.id)
+    raise RuntimeError(f"order {order.id} kept changing while settling")
+
+
+async def flag(order_id: str, kind: str, detail: dict[str, Any]) -> bool:
+    """Flag an order for operators, once per kind (the first detail is kept). True if newly flagged."""
+    try:
+        await OrderFlag.create(order_id=order_id, kind=kind, detail=detail)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def _mismatch(order: Order, state: TransactionState) -> Optional[tuple[str, dict[str, Any]]]:
+    creds = await providers.current().credentials()
+    raw = state.raw
+    mchid, appid = raw.get("mchid") or raw.get("mch_id"), raw.get("appid")
+    if (mchid and mchid != creds.mchid) or (appid and appid != creds.appid):
+        return ACCOUNT_MISMATCH, {"mchid": mchid, "appid": appid}
+    amount = raw.get("amount")
+    currency = amount.get("currency") if isinstance(amount, dict) else raw.get("fee_type")
+    if state.amount_total_fen != order.payable_fen or (currency or "CNY") != "CNY":
+        return AMOUNT_MISMATCH, {"amount_fen": state.amount_total_fen, "currency": currency,
+                                 "payable_fen": order.payable_fen}
+    return None
+
+
+def _paid_at(state: TransactionState) -> datetime:
+    return state.success_time or orders.now_utc()
+
+
+async def _record_payment(connection, order: Order, state: TransactionState, api: str) -> None:
+    await Payment.create(id=new_id("pay"), order_id=order.id, transaction_id=state.transaction_id,
+                         amount_fen=state.amount_total_fen, provider=api, payer_openid=state.payer_openid,
+                         paid_at=_paid_at(state), details=state.raw, using_db=connection)
+
+
+async def _mark_paid(order: Order, state: TransactionState, cause: str, api: str) -> bool:
+    async with in_transaction() as connection:
+        if not await orders.transition(order.id, PAYING, PAID, cause, connection, paid_at=_paid_at(state),
+                                       transaction_id=state.transaction_id, next_query_at=None):
+            return False
+        await _record_payment(connection, order, state, api)
+        await OutboxEvent.create(kind="order.paid", payload={
+            "order_id": order.id, "user_id": order.user_id, "out_trade_no": order.out_trade_no,
+            "transaction_id": state.transaction_id, "amount_fen": state.amount_total_fen,
+            "payment_method": order.payment_method, "cause": cause,
+        }, using_db=connection)
+    return True
+
+
+async def _record_paid_after_close(order: Order, state: TransactionState, cause: str, api: str) -> Optional[str]:
+    """CLOSED → REFUNDING: the money came, so it is recorded, flagged and refunded in full (DESIGN §6)."""
+    async with in_transaction() as connection:
+        if not await orders.transition(order.id, CLOSED, REFUNDING, PAID_AFTER_CLOSE, connection,
+                                       paid_at=_paid_at(state), transaction_id=state.transaction_id,
+                                       refunded_fen=order.payable_fen):
+            return None
+        await _record_payment(connection, order, state, api)
+        await OrderFlag.create(order_id=order.id, kind=PAID_AFTER_CLOSE, using_db=connection, detail={
+            "transaction_id": state.transaction_id, "close_cause": order.close_cause, "cause": cause})
+        refund = await refunds.create_automatic(connection, order, order.payable_fen, api)
+    return refund.id

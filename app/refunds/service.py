@@ -1,0 +1,241 @@
+"""Refunds (DESIGN.md §6): by operators (idempotent per Idempotency-Key) or automatic (paid after close).
+
+The amount is reserved on the order by one conditional update (`refunded_fen` counts PROCESSING and
+SUCCESS refunds), guarded by the status and `refunded_fen` read before it, so concurrent refunds can
+never add up to more than was paid. WeChat Pay refunds move the order to REFUNDING and finish on the
+refund notification or a query; wallet refunds credit the balance in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from app.core.errors import AppError, NotFound
+from app.core.security import new_id
+from app.jobs import outbox
+from app.notify import providers
+from app.operators import audit
+from app.orders import service as orders
+from app.orders.models import PAID, PARTIALLY_REFUNDED, REFUNDED, REFUNDING, Order, OutboxEvent, Payment
+from app.payments import ProviderRejected, ProviderUnavailable, RefundRequest, RefundState
+from app.payments.providers.wallet import WalletProvider
+from app.refunds.models import FAILED, PROCESSING, SUCCESS, Refund
+
+log = logging.getLogger("yijian.refunds")
+
+REFUNDABLE = (PAID, PARTIALLY_REFUNDED)
+WALLET = "wallet"
+NOTIFY_PATHS = {providers.V3: "/notify/wechatpay/refund", providers.V2: "/notify/wechatpay/v2"}
+_wallet = WalletProvider()
+
+
+@dataclass(frozen=True)
+class RefundAnswer:
+    refund: dict[str, Any]
+    replayed: bool = False
+
+
+class _OrderMoved(Exception):
+    """The order changed between our read and our conditional update: read it again."""
+
+
+def refund_view(refund: Refund) -> dict[str, Any]:
+    return {"id": refund.id, "order_id": refund.order_id, "out_refund_no": refund.out_refund_no,
+            "amount_fen": refund.amount_fen, "status": refund.status, "reason": refund.reason,
+            "cause": refund.cause, "provider": refund.provider, "provider_refund_id": refund.provider_refund_id,
+            "created_by": refund.created_by, "created_at": refund.created_at, "finished_at": refund.finished_at,
+            "failure": refund.failure}
+
+
+def _hash(amount_fen: int, reason: str) -> str:
+    return hashlib.sha256(f"{amount_fen}\n{reason}".encode()).hexdigest()
+
+
+def _out_refund_no(refund_id: str) -> str:
+    return "RF" + refund_id.split("_", 1)[1]
+
+
+async def _provider_name(order: Order, connection: Optional[BaseDBAsyncClient] = None) -> str:
+    if order.provider == WALLET:
+        return WALLET
+    query = Payment.filter(order_id=order.id)
+    payment = await (query.using_db(connection) if connection else query).first()
+    return payment.provider if payment else providers.current().deps.wechatpay.name
+
+
+async def request_refund(operator_id: str, order_id: str, amount_fen: int, reason: str, key: str) -> RefundAnswer:
+    """An operator's refund; the same key on the same order answers the same refund (replayed)."""
+    request_hash = _hash(amount_fen, reason)
+    for _ in range(5):
+        existing = await Refund.get_or_none(order_id=order_id, idempotency_key=key)
+        if existing is not None:
+            return await _replay(existing, request_hash)
+        order = await Order.get_or_none(id=order_id)
+        if order is None:
+            raise NotFound()
+        if order.status not in REFUNDABLE:
+            raise AppError("ORDER_NOT_REFUNDABLE", status=order.status)
+        left = order.payable_fen - order.refunded_fen
+        if amount_fen > left:
+            raise AppError("REFUND_EXCEEDS_PAID", refundable_fen=left)
+        refund_id = new_id("rfd")
+        refund = Refund(id=refund_id, order_id=order.id, out_refund_no=_out_refund_no(refund_id),
+                        amount_fen=amount_fen, status=PROCESSING, reason=reason, cause="operator",
+                        provider=await _provider_name(order), created_by=operator_id, idempotency_key=key,
+                        request_hash=request_hash)
+        try:
+            await _reserve(order, refund, operator_id)
+        except _OrderMoved:
+            continue
+        except IntegrityError:  # the same key, concurrently: that request made the refund
+            continue
+        if refund.provider != WALLET:
+            refund, error = await submit(refund.id)
+            if error is not None:
+                raise error
+        return RefundAnswer(refund_view(refund))
+    raise AppError("IDEMPOTENCY_KEY_IN_USE")
+
+
+async def _reserve(order: Order, refund: Refund, operator_id: str) -> None:
+    """One transaction: the refund row first (its unique key stops a concurrent twin), the amount reserved on
+    the order by a conditional update, the transition, the wallet credit (wallet orders) and the audit entry."""
+    total = order.refunded_fen + refund.amount_fen
+    if refund.provider == WALLET:
+        to_status = REFUNDED if total >= order.payable_fen else PARTIALLY_REFUNDED
+        refund.status, refund.finished_at = SUCCESS, orders.now_utc()
+    else:
+        to_status = REFUNDING
+    async with in_transaction() as connection:
+        await refund.save(using_db=connection, force_create=True)
+        if not await orders.transition(order.id, order.status, to_status, "operator", connection,
+                                       refunded_fen=total, guard={"refunded_fen": order.refunded_fen}):
+            raise _OrderMoved()
+        if refund.provider != WALLET:
+            await OutboxEvent.create(kind="refund.submit", payload={"refund_id": refund.id}, using_db=connection)
+        if refund.provider == WALLET:
+            await _wallet.credit(connection, order.user_id, refund.amount_fen, kind="refund", order_id=order.id,
+                                 reason=refund.reason or "订单退款")
+        await audit.record(connection, operator_id, "order.refund", "order", order.id,
+                           {"status": order.status, "refunded_fen": order.refunded_fen},
+                           {"status": to_status, "refunded_fen": total, "refund": _jsonable(refund_view(refund))})
+
+
+def _jsonable(view: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in view.items()}
+
+
+async def _replay(refund: Refund, request_hash: str) -> RefundAnswer:
+    if refund.request_hash != request_hash:
+        raise AppError("IDEMPOTENCY_KEY_REUSED")
+    if refund.status == PROCESSING and refund.provider != WALLET and refund.provider_refund_id is None:
+        refund, error = await submit(refund.id)  # WeChat never confirmed it: ask again, same out_refund_no
+        if error is not None:
+            raise error
+    return RefundAnswer(refund_view(refund), replayed=True)
+
+
+async def create_automatic(connection: BaseDBAsyncClient, order: Order, amount_fen: int, provider: str) -> Refund:
+    """A refund with no operator (cause paid_after_close), created in the caller's transaction; `submit` it
+    after the commit. The order's `refunded_fen` is the caller's to set."""
+    refund_id = new_id("rfd")
+    refund = await Refund.create(id=refund_id, order_id=order.id, out_refund_no=_out_refund_no(refund_id),
+                                 amount_fen=amount_fen, status=PROCESSING, reason="订单已关闭，自动退款",
+                                 cause="paid_after_close", provider=provider, using_db=connection)
+    await OutboxEvent.create(kind="refund.submit", payload={"refund_id": refund.id}, using_db=connection)
+    return refund
+
+
+async def submit(refund_id: str) -> tuple[Refund, Optional[AppError]]:
+    """Ask WeChat Pay for a PROCESSING refund (again, if need be: the same out_refund_no and body are
+    answered with the first refund). Unknown outcome → stays PROCESSING, a later call or query decides;
+    a definite refusal → FAILED and the amount given back to the order."""
+    refund = await Refund.get(id=refund_id).prefetch_related("order")
+    if refund.status != PROCESSING or refund.provider == WALLET:
+        return refund, None
+    order: Order = refund.order
+    pay = providers.current()
+    request = RefundRequest(out_trade_no=order.out_trade_no, out_refund_no=refund.out_refund_no,
+                            amount_fen=refund.amount_fen, total_fen=order.payable_fen, reason=refund.reason,
+                            notify_url=pay.notify_url(NOTIFY_PATHS[refund.provider]))
+    try:
+        state = await pay.get(refund.provider).refund(request)
+    except ProviderUnavailable as exc:
+        log.warning("refund outcome unknown; left PROCESSING", extra={"fields": {"refund_id": refund.id,
+                                                                                 "cause": str(exc)}})
+        return refund, AppError("PAYMENT_PROVIDER_UNAVAILABLE", refund_id=refund.id, refund_status=PROCESSING)
+    except ProviderRejected as exc:
+        await finish(refund.out_refund_no, "CLOSED", None, "refund_refused", failure=exc.code)
+        refund = await Refund.get(id=refund.id)
+        return refund, AppError("PAYMENT_PROVIDER_UNAVAILABLE", remedy="微信支付拒绝了该退款，请核对后重试",
+                                refund_id=refund.id, refund_status=refund.status, provider_code=exc.code)
+    await Refund.filter(id=refund.id, provider_refund_id=None).update(provider_refund_id=state.refund_id or None)
+    if state.status != PROCESSING:
+        await finish(refund.out_refund_no, state.status, state.refund_id, "refund_query")
+    return await Refund.get(id=refund.id), None
+
+
+async def refresh(refund_id: str) -> Refund:
+    """Query WeChat Pay about a PROCESSING refund and apply the answer (for jobs and the query path)."""
+    refund = await Refund.get(id=refund_id)
+    if refund.status == PROCESSING and refund.provider != WALLET:
+        state: RefundState = await providers.current().get(refund.provider).query_refund(refund.out_refund_no)
+        await finish(refund.out_refund_no, state.status, state.refund_id, "refund_query")
+    return await Refund.get(id=refund_id)
+
+
+async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[str], cause: str, *,
+                 failure: Optional[str] = None) -> str:
+    """Apply a refund's outcome once: "finished", "duplicate", "unchanged" (still processing), "unknown"."""
+    refund = await Refund.get_or_none(out_refund_no=out_refund_no)
+    if refund is None:
+        return "unknown"
+    if status not in ("SUCCESS", "CLOSED"):
+        return "unchanged"  # PROCESSING; ABNORMAL waits for WeChat Pay and the operators (flagged by the caller)
+    succeeded = status == "SUCCESS"
+    async with in_transaction() as connection:
+        changes: dict[str, Any] = {"status": SUCCESS if succeeded else FAILED, "finished_at": orders.now_utc()}
+        if provider_refund_id:
+            changes["provider_refund_id"] = provider_refund_id
+        if failure or not succeeded:
+            changes["failure"] = failure or f"WeChat Pay: {status}"
+        if not await Refund.filter(id=refund.id, status=PROCESSING).using_db(connection).update(**changes):
+            return "duplicate"
+        if not succeeded:
+            await Order.filter(id=refund.order_id).using_db(connection).update(
+                refunded_fen=F("refunded_fen") - refund.amount_fen)
+        order = await Order.get(id=refund.order_id).using_db(connection)
+        pending = await Refund.filter(order_id=order.id, status=PROCESSING).using_db(connection).exists()
+        if order.status == REFUNDING and not pending:
+            if order.refunded_fen >= order.payable_fen:
+                to_status = REFUNDED
+            else:
+                to_status = PARTIALLY_REFUNDED if order.refunded_fen > 0 else PAID
+            await orders.transition(order.id, REFUNDING, to_status, cause, connection)
+    log.info("refund finished", extra={"fields": {"refund_id": refund.id, "status": status, "cause": cause}})
+    return "finished"
+
+
+async def handle_outbox(kind: str, payload: dict[str, Any]) -> bool:
+    """For the job engine's outbox: `refund.submit` asks WeChat Pay again for a refund still unconfirmed."""
+    if kind != "refund.submit":
+        return False
+    refund = await Refund.get_or_none(id=payload["refund_id"])
+    if refund is not None and refund.status == PROCESSING and refund.provider_refund_id is None:
+        _, error = await submit(refund.id)
+        if error is not None:
+            raise error
+    return True
+
+
+@outbox.handles("refund.submit")
+async def _submit_from_outbox(payload: dict[str, Any]) -> None:
+    await handle_outbox("refund.submit", payload)

@@ -1,0 +1,99 @@
+"""The job engine: due work kept in the database survives a stop, and the outbox runs each event once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.jobs import outbox, runner
+from app.jobs.engine import JobEngine
+from app.orders.models import Order, OutboxEvent
+from tests.jobs.helpers import make_due, status_of, wait_until
+from tests.notify.helpers import pay, wechat_order
+
+
+async def test_work_that_fell_due_while_the_engine_was_stopped_is_done_after_a_restart(client, server):
+    app = server.app
+    await runner.stop(app)
+    try:
+        made = await wechat_order(client)
+        expired, lost = made["order"]["id"], await wechat_order(client)
+        await make_due(expired, expired=True)
+        await make_due(lost["order"]["id"], expired=True)
+        await Order.filter(id=lost["order"]["id"]).update(next_query_at=None)  # as if the prepay never came back
+        await asyncio.sleep(1.5)  # more than a sweep period: nothing runs without an engine
+        assert await status_of(expired) == "PAYING"
+    finally:
+        await runner.start(app)  # a fresh engine; nothing is rebuilt from memory, the sweep reads the database
+    await wait_until(lambda: _closed(expired, lost["order"]["id"]))
+
+
+async def test_every_server_process_may_sweep_but_one_sweep_runs_per_period(server):
+    engines = [JobEngine(server.app.ctx.deps, server.app.ctx.jobs_config) for _ in range(3)]
+    await server.app.ctx.deps.redis.delete("yijian:jobs:sweep-lock")
+    ran = []
+    for engine in engines:
+        async def sweep_once(now, engine=engine):
+            ran.append(engine)
+            return 0
+        engine.sweep_once = sweep_once
+    await asyncio.gather(*(engine._run_sweep() for engine in engines))
+    assert len(ran) == 1
+    for engine in engines:
+        await engine.broker.shutdown()
+
+
+async def test_paid_order_outbox_event_is_done_by_the_engine(client):
+    made = await wechat_order(client)
+    await pay(client, made["prepay_id"])
+    order_id = made["order"]["id"]
+
+    async def done():
+        events = [e for e in await OutboxEvent.filter(kind="order.paid") if e.payload.get("order_id") == order_id]
+        return events and all(e.done_at is not None for e in events) and events
+
+    [event] = await wait_until(done)
+    assert event.attempts == 1
+
+
+async def test_an_outbox_event_runs_once_even_when_processed_concurrently():
+    calls = []
+
+    @outbox.handles("test.counted")
+    async def counted(payload):
+        calls.append(payload["n"])
+        await asyncio.sleep(0.05)
+
+    try:
+        event = await OutboxEvent.create(kind="test.counted", payload={"n": 1})
+        await asyncio.gather(*(outbox.process_pending() for _ in range(5)))
+        await wait_until(lambda: _done(event.id))
+        await outbox.process_pending()  # done events are never run again
+        assert calls == [1]
+    finally:
+        outbox.HANDLERS.pop("test.counted", None)
+
+
+async def test_a_failing_outbox_handler_is_retried_later():
+    attempts = []
+
+    @outbox.handles("test.flaky")
+    async def flaky(payload):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("first time fails")
+
+    try:
+        event = await OutboxEvent.create(kind="test.flaky", payload={})
+        await wait_until(lambda: _done(event.id))  # the engine's next sweeps pick it up again
+        assert len(attempts) == 2
+        assert (await OutboxEvent.get(id=event.id)).attempts == 2
+    finally:
+        outbox.HANDLERS.pop("test.flaky", None)
+
+
+async def _closed(*order_ids: str) -> bool:
+    return all([await status_of(order_id) == "CLOSED" for order_id in order_ids])
+
+
+async def _done(event_id: int) -> bool:
+    return (await OutboxEvent.get(id=event_id)).done_at is not None
