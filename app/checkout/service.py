@@ -42,6 +42,7 @@ class Checkout:
     address: Optional[dict[str, Any]]
     payment_method: str
     priced: PriceResult
+    budgeted: frozenset[str]  # the promotions priced that have a budget to charge
 
     def quote_view(self) -> dict[str, Any]:
         return {**self.priced.to_dict(), "payment_method": self.payment_method, "address": self.address}
@@ -80,14 +81,19 @@ async def _fresh_budgets(rules: list) -> list:
     return [replace(rule, budget_remaining_fen=left.get(rule.id, 0)) if rule.id in left else rule for rule in rules]
 
 
-async def _price(user_id: str, lines: list[CartLine], method: str, address: Optional[dict], now: datetime):
+async def _price(user_id: str, lines: list[CartLine], method: str, address: Optional[dict],
+                 now: datetime) -> tuple[PriceResult, frozenset[str]]:
     rules = await _fresh_budgets(await active_promotions(now))
+    # The user's history is read only when a rule can use it: most carts need neither query.
+    needs_history = any(rule.new_user_only for rule in rules)
+    needs_uses = any(rule.per_user_limit is not None for rule in rules)
     context = PricingContext(
         now=now, payment_method=method, city=(address or {}).get("city") or None,
-        is_new_user=not await orders.has_paid_order(user_id),
-        uses_by_promotion=await orders.promotion_uses(user_id),
+        is_new_user=not await orders.has_paid_order(user_id) if needs_history else False,
+        uses_by_promotion=await orders.promotion_uses(user_id) if needs_uses else {},
     )
-    return price(lines, rules, context)
+    budgeted = frozenset(rule.id for rule in rules if rule.budget_remaining_fen is not None)
+    return price(lines, rules, context), budgeted
 
 
 async def _prepare(user_id: str, items: list[tuple[str, int]], method: Optional[str], address_id: Optional[str],
@@ -102,8 +108,8 @@ async def _prepare(user_id: str, items: list[tuple[str, int]], method: Optional[
     method = method or choose_payment_method(preference, None)["method"]
     if method not in PAYMENT_METHODS:
         raise AppError("PAYMENT_METHOD_UNAVAILABLE", payment_method=method, available=list(PAYMENT_METHODS))
-    now = orders.now_utc()
-    return Checkout(lines, address, method, await _price(user_id, lines, method, address, now))
+    priced, budgeted = await _price(user_id, lines, method, address, orders.now_utc())
+    return Checkout(lines, address, method, priced, budgeted)
 
 
 def _items(items: list[Item]) -> list[tuple[str, int]]:
@@ -156,13 +162,16 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim) -> dict[st
 
     order_id = new_id("ord")
     now = orders.now_utc()
+    invoice = invoice_view(await InvoiceTitle.get_or_none(user_id=user_id))
     async with in_transaction() as connection:
+        order = await _create_order(connection, user_id, order_id, checkout, invoice, now,
+                                    deps.settings.order_ttl_s, paid=wallet is not None)
+        # The contended rows (a product's stock, a promotion's budget) are locked last, so their locks are held
+        # only for the few statements before COMMIT. Stock still answers before the balance (DESIGN §3 order).
         await reserve_stock([(line.product_id, line.quantity) for line in checkout.lines], connection)
         if wallet is not None:
             await deps.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
         await _charge_budgets(connection, priced, checkout)
-        order = await _create_order(connection, user_id, order_id, checkout, now, deps.settings.order_ttl_s,
-                                    paid=wallet is not None)
         if wallet is not None:
             answer = _jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
             await idempotency.finish(claim, 201, answer, order.id, connection)
@@ -173,23 +182,28 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim) -> dict[st
 
 
 async def _charge_budgets(connection: BaseDBAsyncClient, priced: PriceResult, checkout: Checkout) -> None:
-    """Charge each budgeted promotion what it gave, never past its budget (a race lost is PRICE_CHANGED)."""
-    for discount in priced.discounts:
-        changed = await Promotion.filter(
-            id=discount.promotion_id, enabled=True, budget_used_fen__lte=F("budget_fen") - discount.amount_fen,
-        ).using_db(connection).update(budget_used_fen=F("budget_used_fen") + discount.amount_fen)
-        if not changed:
-            unbudgeted = await Promotion.filter(id=discount.promotion_id, enabled=True,
-                                                budget_fen=None).using_db(connection).exists()
-            if not unbudgeted:
-                # Switched off or its budget spent since pricing: the client must see the new price.
-                raise AppError("PRICE_CHANGED", quote=_jsonable(checkout.quote_view()))
+    """Charge each budgeted promotion what it gave, never past its budget; the others must still be enabled.
+
+    A promotion switched off or spent since pricing loses the race: PRICE_CHANGED with the fresh quote.
+    """
+    budgeted = {d.promotion_id: d.amount_fen for d in priced.discounts if d.promotion_id in checkout.budgeted}
+    plain = [d.promotion_id for d in priced.discounts if d.promotion_id not in budgeted]
+    still_on = True
+    if plain:
+        still_on = await Promotion.filter(id__in=plain, enabled=True).using_db(connection).count() == len(plain)
+    for promotion_id, amount in budgeted.items():
+        if not still_on:
+            break
+        still_on = bool(await Promotion.filter(
+            id=promotion_id, enabled=True, budget_used_fen__lte=F("budget_fen") - amount,
+        ).using_db(connection).update(budget_used_fen=F("budget_used_fen") + amount))
+    if not still_on:
+        raise AppError("PRICE_CHANGED", quote=_jsonable(checkout.quote_view()))
 
 
 async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: str, checkout: Checkout,
-                        now: datetime, ttl_s: int, *, paid: bool) -> Order:
+                        invoice: Optional[dict], now: datetime, ttl_s: int, *, paid: bool) -> Order:
     priced = checkout.priced
-    invoice = invoice_view(await InvoiceTitle.get_or_none(user_id=user_id).using_db(connection))
     order = await Order.create(
         id=order_id, user_id=user_id, out_trade_no=out_trade_no_for(order_id),
         status=PAID if paid else PAYING, lines=[_line_view(line) for line in priced.lines],
@@ -199,9 +213,11 @@ async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: s
         invoice=_jsonable(invoice), expires_at=now + timedelta(seconds=ttl_s), paid_at=now if paid else None,
         using_db=connection,
     )
-    for discount in priced.discounts:
-        await OrderPromotion.create(order_id=order.id, user_id=user_id, promotion_id=discount.promotion_id,
-                                    amount_fen=discount.amount_fen, using_db=connection)
+    if priced.discounts:
+        await OrderPromotion.bulk_create([
+            OrderPromotion(order_id=order.id, user_id=user_id, promotion_id=d.promotion_id, amount_fen=d.amount_fen)
+            for d in priced.discounts
+        ], using_db=connection)
     await orders.record_created(order, "one_tap_wallet" if paid else "one_tap", connection)
     return order
 

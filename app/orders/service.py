@@ -11,9 +11,14 @@ from tortoise.transactions import in_transaction
 
 from app.catalog.service import release_stock
 from app.core.errors import AppError, NotFound, ValidationFailed
-from app.orders.models import CLOSED, PAID, PAYING, Order, OrderPromotion, OrderTransition
+from app.orders.models import (
+    CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, Order, OrderPromotion, OrderTransition,
+)
 from app.payments import AlreadyPaid, PaymentProvider, PaymentProviderError
 from app.promotions.models import Promotion
+
+
+EVER_PAID = (PAID, REFUNDING, REFUNDED, PARTIALLY_REFUNDED)
 
 
 def now_utc() -> datetime:
@@ -102,16 +107,24 @@ async def cancel(wechatpay: PaymentProvider, user_id: str, order_id: str) -> Ord
 
 
 async def has_paid_order(user_id: str) -> bool:
-    return await Order.filter(user_id=user_id, status__not_in=(PAYING, CLOSED)).exists()
+    """Whether the user ever paid (refunds included): `new_user_only` promotions are for those who never did."""
+    return await Order.filter(user_id=user_id, status__in=EVER_PAID).exists()
 
 
 async def promotion_uses(user_id: str) -> dict[str, int]:
-    """How many of this user's orders, PAYING or PAID, used each promotion (per-user limits, DESIGN §3)."""
-    rows = await OrderPromotion.filter(user_id=user_id, order__status__in=(PAYING, PAID)).values_list(
-        "promotion_id", flat=True)
+    """How many of this user's orders, PAYING or PAID, used each promotion (per-user limits, DESIGN §3).
+
+    Two indexed reads rather than a join, which PostgreSQL planned as a scan of the whole orders table.
+    """
+    rows = await OrderPromotion.filter(user_id=user_id).values_list("order_id", "promotion_id")
+    if not rows:
+        return {}
+    live = set(await Order.filter(id__in={order_id for order_id, _ in rows},
+                                  status__in=(PAYING, PAID)).values_list("id", flat=True))
     uses: dict[str, int] = {}
-    for promotion_id in rows:
-        uses[promotion_id] = uses.get(promotion_id, 0) + 1
+    for order_id, promotion_id in rows:
+        if order_id in live:
+            uses[promotion_id] = uses.get(promotion_id, 0) + 1
     return uses
 
 
