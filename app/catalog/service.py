@@ -16,7 +16,8 @@ from tortoise.transactions import in_transaction
 
 from app.catalog.models import Product
 from app.catalog.schemas import ProductIn, ProductPatch
-from app.core.errors import AppError, NotFound, ValidationFailed
+from app.core.errors import AppError, NotFound
+from app.core.pagination import newest_first
 from app.core.security import new_id
 from app.operators import audit
 
@@ -32,11 +33,6 @@ def public_view(product: Product) -> dict[str, Any]:
 
 def admin_view(product: Product) -> dict[str, Any]:
     return {name: getattr(product, name) for name in ADMIN_FIELDS}
-
-
-def _check_cursor(before_id: Optional[str]) -> None:
-    if before_id is not None and not before_id.startswith("prd_"):
-        raise ValidationFailed.one("cursor", "is not a cursor this API gave out")
 
 
 # Operators
@@ -70,23 +66,17 @@ async def update_product(operator_id: str, product_id: str, patch: ProductPatch)
 
 async def list_admin(limit: int, before_id: Optional[str]) -> list[dict[str, Any]]:
     """Every product, off-sale included, newest first; up to limit+1 for `app.core.http.page`."""
-    _check_cursor(before_id)
-    query = Product.all()
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return [admin_view(product) for product in await query.order_by("-id").limit(limit + 1)]
+    page = newest_first(Product.all(), limit, before_id, id_prefix="prd")
+    return [admin_view(product) for product in await page]
 
 
 # The shop
 
 async def list_on_sale(limit: int, before_id: Optional[str], category: Optional[str]) -> list[dict[str, Any]]:
-    _check_cursor(before_id)
     query = Product.filter(on_sale=True)
     if category:
         query = query.filter(category=category)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return [public_view(product) for product in await query.order_by("-id").limit(limit + 1)]
+    return [public_view(product) for product in await newest_first(query, limit, before_id, id_prefix="prd")]
 
 
 async def get_on_sale(product_id: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
+from app.core.pagination import newest_first
 from app.core.security import new_id
 from app.notify import providers
 from app.notify.models import NotificationLog
@@ -173,6 +174,4 @@ async def list_log(limit: int, before_id: Optional[str], *, out_trade_no: Option
         query = query.filter(out_trade_no=out_trade_no)
     if verdict:
         query = query.filter(verdict=verdict)
-    if before_id:
-        query = query.filter(id__lt=before_id)
-    return await query.order_by("-id").limit(limit + 1)
+    return await newest_first(query, limit, before_id)

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from app.core.errors import ValidationFailed
+from app.core.pagination import newest_first
 from app.core.security import new_id
 from app.operators.models import AuditEntry
 
@@ -29,13 +29,9 @@ def entry_view(entry: AuditEntry) -> dict[str, Any]:
 async def list_entries(limit: int, before_id: Optional[str], *, action: Optional[str] = None,
                        target_id: Optional[str] = None) -> list[dict[str, Any]]:
     """Newest first (ids sort by creation time); up to limit+1 entries for `app.core.http.page`."""
-    if before_id is not None and not before_id.startswith("aud_"):
-        raise ValidationFailed.one("cursor", "is not a cursor this API gave out")
     query = AuditEntry.all()
     if action:
         query = query.filter(action=action)
     if target_id:
         query = query.filter(target_id=target_id)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return [entry_view(entry) for entry in await query.order_by("-id").limit(limit + 1)]
+    return [entry_view(entry) for entry in await newest_first(query, limit, before_id, id_prefix="aud")]

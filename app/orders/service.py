@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from app.catalog.service import release_stock
 from app.core.errors import AppError, NotFound, ValidationFailed
+from app.core.pagination import newest_first
 from app.orders.models import (
     CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, Order, OrderPromotion, OrderTransition,
 )
@@ -78,10 +79,7 @@ async def get_own(user_id: str, order_id: str) -> Order:
 
 
 async def list_own(user_id: str, limit: int, before_id: Optional[str]) -> list[Order]:
-    query = Order.filter(user_id=user_id, listed=True)
-    if before_id:
-        query = query.filter(id__lt=before_id)
-    return await query.order_by("-id").limit(limit + 1)
+    return await newest_first(Order.filter(user_id=user_id, listed=True), limit, before_id)
 
 
 async def cancel(wechatpay: PaymentProvider, user_id: str, order_id: str) -> Order:
@@ -151,9 +149,7 @@ async def admin_list(limit: int, before_id: Optional[str], *, status: Optional[s
     if flagged is not None:
         flagged_ids = Subquery(OrderFlag.all().values("order_id"))
         query = query.filter(id__in=flagged_ids) if flagged else query.filter(id__not_in=flagged_ids)
-    if before_id:
-        query = query.filter(id__lt=before_id)
-    rows = await query.order_by("-id").limit(limit + 1)
+    rows = await newest_first(query, limit, before_id)
     kinds: dict[str, list[str]] = {}
     for order_id, kind in await OrderFlag.filter(order_id__in=[o.id for o in rows]).values_list("order_id", "kind"):
         kinds.setdefault(order_id, []).append(kind)

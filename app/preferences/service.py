@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from app.auth.models import User
 from app.core.errors import NotFound, ValidationFailed
+from app.core.pagination import newest_first
 from app.core.security import new_id
 from app.deps import Deps
 from app.preferences.models import Address, InvoiceTitle, Preference
@@ -99,12 +100,8 @@ async def list_addresses(user_id: str, limit: int, before_id: Optional[str]) -> 
 
     Answers up to limit+1 addresses, which is what `app.core.http.page` needs to tell whether more follow.
     """
-    if before_id is not None and not before_id.startswith("adr_"):
-        raise ValidationFailed.one("cursor", "is not a cursor this API gave out")
-    query = Address.filter(user_id=user_id)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    addresses, default_id = await asyncio.gather(query.order_by("-id").limit(limit + 1), _default_address_id(user_id))
+    page = newest_first(Address.filter(user_id=user_id), limit, before_id, id_prefix="adr")
+    addresses, default_id = await asyncio.gather(page, _default_address_id(user_id))
     return [address_view(address, default_id) for address in addresses]
 
 

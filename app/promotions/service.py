@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Optional
 from redis.asyncio import Redis
 from tortoise.transactions import in_transaction
 
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import NotFound
+from app.core.pagination import newest_first
 from app.core.security import new_id
 from app.operators import audit
 from app.promotions import versions
@@ -97,11 +98,8 @@ async def get_promotion(promotion_id: str) -> dict[str, Any]:
 
 async def list_promotions(limit: int, before_id: Optional[str], enabled: Optional[bool] = None) -> list[dict[str, Any]]:
     """Newest first; up to limit+1 for `app.core.http.page`."""
-    if before_id is not None and not before_id.startswith("pro_"):
-        raise ValidationFailed.one("cursor", "is not a cursor this API gave out")
     query = Promotion.all()
     if enabled is not None:
         query = query.filter(enabled=enabled)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return [promotion_view(promotion) for promotion in await query.order_by("-id").limit(limit + 1)]
+    page = newest_first(query, limit, before_id, id_prefix="pro")
+    return [promotion_view(promotion) for promotion in await page]

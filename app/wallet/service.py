@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
+from app.core.pagination import newest_first
 from app.wallet import pin as pins
 from app.wallet.models import LedgerEntry, Wallet
 
@@ -60,7 +61,4 @@ async def set_pin_free_limit(user_id: str, limit_fen: int, pin: str | None) -> W
 
 async def ledger_page(user_id: str, limit: int, before_id: str | None) -> list[LedgerEntry]:
     """Up to limit+1 entries, newest first (ids sort by creation time), older than `before_id`."""
-    query = LedgerEntry.filter(user_id=user_id)
-    if before_id:
-        query = query.filter(id__lt=before_id)
-    return await query.order_by("-id").limit(limit + 1)
+    return await newest_first(LedgerEntry.filter(user_id=user_id), limit, before_id)
