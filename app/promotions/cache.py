@@ -72,6 +72,8 @@ class PromotionCache:
         try:
             async with asyncio.timeout(REDIS_TIMEOUT_S):  # no extra task, unlike wait_for
                 token = await self._redis.get(versions.REDIS_KEY)
+                if token is None:  # a fresh or flushed Redis: start the counter, or every read goes to the DB
+                    token = await versions.start_counter(self._redis)
         except Exception as exc:  # unreachable or slow: the database decides (see the module's docstring)
             if self._redis_ok:  # once per outage, not once per quote
                 log.warning("promotion cache cannot read Redis", extra={"fields": {"error": type(exc).__name__}})

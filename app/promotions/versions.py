@@ -46,6 +46,12 @@ async def db_version(connection: BaseDBAsyncClient | None = None) -> int:
     return rows[0] if rows else 0
 
 
+async def start_counter(redis: Redis) -> str:
+    """The Redis counter, created if Redis has none (from the current time: above any value it held before)."""
+    await redis.set(REDIS_KEY, time.time_ns() // 1000, nx=True)
+    return await redis.get(REDIS_KEY)
+
+
 async def announce(redis: Redis) -> str | None:
     """After the commit: increment the Redis counter and publish it. Answers the new value, or None on failure.
 

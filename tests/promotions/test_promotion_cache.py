@@ -147,3 +147,16 @@ async def test_active_promotions_are_pricing_rules_inside_their_window(client):
         new_user_only=True, hours_from="22:00", hours_to="24:00", starts_at=rule.starts_at, ends_at=None)
     assert rule.created_at.utcoffset() == timedelta(0)
     assert abs(rule.starts_at - (now - timedelta(hours=1))) < timedelta(seconds=1)
+
+
+async def test_a_redis_without_a_counter_gets_one_instead_of_sending_every_read_to_the_database(
+        client, server, other_worker):
+    promotion = await make_promotion(client)
+    assert promotion["id"] in await _ids(other_worker)
+    await server.app.ctx.deps.redis.delete(versions.REDIS_KEY)  # a flushed or restarted Redis, no change since
+    await _ids(other_worker)
+    checks = other_worker.stats.database_checks
+    for _ in range(5):
+        assert promotion["id"] in await _ids(other_worker)
+    assert other_worker.stats.database_checks == checks
+    assert int(await server.app.ctx.deps.redis.get(versions.REDIS_KEY)) > 10**15
