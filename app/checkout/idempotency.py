@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from tortoise.exceptions import IntegrityError
 
-from app.core.errors import AppError
+from app.core.errors import AppError, ValidationFailed
 from app.orders.models import IdempotencyRecord
 
 KEEP_FOR = timedelta(hours=24)
@@ -38,7 +38,7 @@ def check_key(key: str | None) -> str:
         raise AppError("IDEMPOTENCY_KEY_REQUIRED")
     key = key.strip()
     if len(key) > MAX_KEY_LENGTH:
-        raise AppError("VALIDATION_FAILED", fields=[{"field": "Idempotency-Key", "reason": "at most 255 characters"}])
+        raise ValidationFailed.one("Idempotency-Key", "at most 255 characters")
     return key
 
 

@@ -117,3 +117,10 @@ async def test_provider_failure_closes_the_order_hides_it_and_returns_the_stock(
     # Nothing was stored under the key: the same request goes through once WeChat Pay is back.
     retry = await one_tap(client, who, {"items": items((tea, 1))}, key)
     assert retry.status_code == 201 and "idempotent-replayed" not in retry.headers
+
+
+async def test_an_overlong_key_is_a_validation_error(client):
+    tea = await product(client)
+    who = await shopper(client)
+    error = assert_error(await one_tap(client, who, {"items": items((tea, 1))}, "k" * 256), 422, "VALIDATION_FAILED")
+    assert error["fields"] == [{"field": "Idempotency-Key", "reason": "at most 255 characters"}]
