@@ -12,10 +12,13 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
+from typing import AsyncGenerator
+
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.exceptions import LockError
+from redis.exceptions import ConnectionError as RedisConnectionError, LockError
 from taskiq import ScheduleSource, ScheduledTask, TaskiqScheduler
-from taskiq.api import run_receiver_task, run_scheduler_task
+from taskiq.api import run_scheduler_task
+from taskiq.receiver import Receiver
 from taskiq_redis import ListQueueBroker
 
 from app.deps import Deps
@@ -30,6 +33,8 @@ SWEEP_LOCK = "yijian:jobs:sweep-lock"
 OUTBOX_LOCK = "yijian:jobs:outbox-lock"
 SWEEP_TASK, DUE_ORDER_TASK, OUTBOX_TASK = "yijian.sweep", "yijian.due_order", "yijian.outbox"
 SWEEP_BATCH = 200
+POP_TIMEOUT_S = 1  # a receiver looks for a stop request at least this often
+STOP_GRACE_S = 20.0  # how long a stop waits for the jobs in flight before it cancels them
 
 
 def _pool_like(redis: Redis) -> BlockingConnectionPool:
@@ -38,6 +43,32 @@ def _pool_like(redis: Redis) -> BlockingConnectionPool:
     kwargs = {**source.connection_kwargs, "decode_responses": False}
     return BlockingConnectionPool(connection_class=source.connection_class, max_connections=50, timeout=None,
                                   **kwargs)
+
+
+class _StoppableListBroker(ListQueueBroker):
+    """taskiq-redis's list broker whose BRPOP times out every POP_TIMEOUT_S, so a stop ends the receiver
+    between two pops instead of cancelling one.
+
+    A cancelled BRPOP is not harmless: on the fakeredis stand-in the blocked pop lives on after its connection
+    is gone and takes the next message pushed to the queue, so a restarted engine lost its first job. Ending
+    the listen generator also lets taskiq's receiver finish the jobs in flight rather than cancel them halfway.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stopping = asyncio.Event()
+
+    async def listen(self) -> AsyncGenerator[bytes, None]:
+        while not self.stopping.is_set():
+            try:
+                async with Redis(connection_pool=self.connection_pool) as redis:
+                    popped = await redis.brpop([self.queue_name], timeout=POP_TIMEOUT_S)
+            except RedisConnectionError as exc:
+                log.warning("job queue unreachable", extra={"fields": {"cause": str(exc)}})
+                await asyncio.sleep(POP_TIMEOUT_S)
+                continue
+            if popped is not None:
+                yield popped[1]
 
 
 class _SweepSchedule(ScheduleSource):
@@ -55,7 +86,7 @@ class JobEngine:
     def __init__(self, deps: Deps, config: JobsConfig) -> None:
         self.deps, self.config = deps, config
         # The URL is never dialled: the pool below replaces the one taskiq builds from it.
-        self.broker = ListQueueBroker("redis://127.0.0.1:6379/0", queue_name=QUEUE)
+        self.broker = _StoppableListBroker("redis://127.0.0.1:6379/0", queue_name=QUEUE)
         self.broker.connection_pool = _pool_like(deps.redis)
         # taskiq renames the functions it registers, so each task is a plain function over this engine.
 
@@ -77,16 +108,24 @@ class JobEngine:
     async def start(self, *, receive: bool = True, schedule: bool = True) -> None:
         await self.broker.startup()
         if receive:
-            self._tasks.append(asyncio.create_task(run_receiver_task(self.broker, max_async_tasks=50),
-                                                   name="yijian-jobs-receiver"))
+            self.broker.is_worker_process = True
+            receiver = Receiver(self.broker, max_async_tasks=50, run_startup=False)
+            self._tasks.append(asyncio.create_task(receiver.listen(asyncio.Event()), name="yijian-jobs-receiver"))
         if schedule:
             self._tasks.append(asyncio.create_task(run_scheduler_task(self.scheduler), name="yijian-jobs-scheduler"))
         log.info("jobs started", extra={"fields": {"receive": receive, "schedule": schedule,
                                                    "sweep_s": self.config.sweep_s}})
 
     async def stop(self) -> None:
-        """Cancel the receiver and scheduler; work in flight is done again once its lease runs out."""
+        """Stop scheduling; let the receiver finish the jobs in flight (up to STOP_GRACE_S, then cancel them:
+        a cancelled job is done again once its lease runs out)."""
+        self.broker.stopping.set()
         for task in self._tasks:
+            if task.get_name() != "yijian-jobs-receiver":
+                task.cancel()
+        _, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE_S) if self._tasks else (set(), set())
+        for task in pending:
+            log.warning("jobs still running at stop; cancelled", extra={"fields": {"task": task.get_name()}})
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
