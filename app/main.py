@@ -12,7 +12,7 @@ from tortoise import Tortoise
 from app.auth import service as auth_service
 from app.auth.routes import bp as auth_bp
 from app.catalog.routes import admin_bp as catalog_admin_bp, public_bp as catalog_bp
-from app.core import cache, db, http, logs
+from app.core import cache, db, disconnects, http, logs
 from app.core.errors import AppError
 from app.core.settings import Settings
 from app.deps import Deps
@@ -64,6 +64,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         app.blueprint(create_sandbox_blueprint(settings.data_dir, settings.sandbox_time_factor))
 
     _add_service_routes(app)
+    disconnects.shield_handlers(app)
 
     @app.before_server_start
     async def _start(app: Sanic) -> None:
@@ -82,6 +83,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
 
     @app.after_server_stop
     async def _stop(app: Sanic) -> None:
+        await disconnects.drain()
         await jobs.stop(app)
         promotion_cache = getattr(app.ctx, "promotion_cache", None)
         if promotion_cache is not None:
