@@ -92,6 +92,8 @@ async def test_order_closed_at_wechat_pay_only_after_its_query(client, server):
 
     async def query_then_pay(out_trade_no):
         state = await real_query(out_trade_no)
+        if out_trade_no != made["order"]["out_trade_no"]:  # the engine's jobs for other tests' orders
+            return state
         if not calls:  # the user pays right after our first query said NOTPAY
             await pay(client, made["prepay_id"])
         calls.append(state.trade_state)
