@@ -16,7 +16,7 @@ NOTIFY_FAULTS = ("notify_drop", "notify_duplicate", "notify_delay", "notify_reor
 # Names a fault's `apis` may list (README.md documents them).
 MINIPROGRAM_APIS = ("jscode2session", "token", "phone")
 PAY_V3_APIS = ("jsapi", "query", "close", "refund", "refund_query")
-PAY_V2_APIS = ("unifiedorder", "orderquery", "closeorder", "v2_refund")
+PAY_V2_APIS = ("unifiedorder", "orderquery", "closeorder", "v2_refund", "v2_refund_query")
 API_NAMES = MINIPROGRAM_APIS + PAY_V3_APIS + PAY_V2_APIS
 NOTIFY_NAMES = ("pay_notify", "refund_notify", "v2_pay_notify", "v2_refund_notify")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from datetime import datetime
 from collections.abc import Callable
 
 from sanic import Blueprint, Request
@@ -12,7 +13,7 @@ from sanic.response import HTTPResponse
 from . import service
 from .crypto import nonce_str, v2_sign
 from .faults import with_api_faults
-from .formats import TRADE_STATE_DESC, parse_v2_time, parse_xml, to_xml, v2_paid_fields
+from .formats import CHINA_TZ, TRADE_STATE_DESC, parse_v2_time, parse_xml, to_xml, v2_paid_fields
 from .ledger import LedgerError, Order
 from .pay_v3 import OUT_REFUND_NO, OUT_TRADE_NO
 from .state import SandboxState
@@ -173,6 +174,28 @@ def register(bp: Blueprint, state: SandboxState) -> None:
         except LedgerError as exc:
             raise V2Error.from_ledger(exc) from None
         return {}
+
+    @route("/pay/refundquery", "v2_refund_query")
+    def refundquery(params: dict[str, str]) -> dict[str, str]:
+        """查询退款 by out_refund_no only (the one way the BFF asks): that refund is index 0."""
+        _required(params, "out_refund_no")
+        try:
+            record = state.ledger.find_refund(params["out_refund_no"])
+        except LedgerError as exc:
+            raise V2Error.from_ledger(exc) from None
+        order = record.order
+        fields = {
+            "transaction_id": order.transaction_id or "", "out_trade_no": order.out_trade_no,
+            "total_fee": str(order.total), "cash_fee": str(order.total), "refund_count": "1",
+            "out_refund_no_0": record.out_refund_no, "refund_id_0": record.refund_id,
+            "refund_fee_0": str(record.refund), "settlement_refund_fee_0": str(record.refund),
+            "refund_status_0": record.status, "refund_channel_0": "ORIGINAL",
+            "refund_recv_accout_0": "支付用户零钱",  # sic: WeChat's spelling
+        }
+        if record.success_time:
+            fields["refund_success_time_0"] = datetime.fromtimestamp(record.success_time, CHINA_TZ).strftime(
+                "%Y-%m-%d %H:%M:%S")
+        return fields
 
     @route("/secapi/pay/refund", "v2_refund")
     def refund(params: dict[str, str]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -96,6 +97,22 @@ async def test_refund_and_its_refusals(make_v2, payment, control, out_trade_no):
     assert caught.value.code == "NOTENOUGH"
 
 
+async def test_refundquery_follows_a_refund_at_the_sandbox(make_v2, payment, control, out_trade_no):
+    provider = make_v2()
+    params = await provider.create_payment(payment())
+    await pay(control, params.prepay_id)
+    req = RefundRequest(out_trade_no=out_trade_no, out_refund_no="Q" + out_trade_no, amount_fen=400, total_fen=990)
+    accepted = await provider.refund(req)
+    states = [await provider.query_refund(req.out_refund_no)]
+    while states[-1].status == "PROCESSING" and len(states) < 200:
+        await asyncio.sleep(0.05)
+        states.append(await provider.query_refund(req.out_refund_no))
+    assert states[-1].status == "SUCCESS", states[-1]
+    assert {s.refund_id for s in states} == {accepted.refund_id} and {s.amount_fen for s in states} == {400}
+    with pytest.raises(RefundNotFound):
+        await provider.query_refund("Q-NO-SUCH-REFUND")
+
+
 async def test_system_error_is_retried_then_unavailable(make_v2, payment, control):
     await add_fault(control, kind="api_error", rate=1.0, apis=["unifiedorder"])
     with pytest.raises(ProviderUnavailable) as caught:
@@ -117,7 +134,7 @@ async def _play_back(credentials, handler, out_refund_no: str):
 
 
 async def test_refundquery_maps_wechats_refund_status(credentials, keys):
-    """The sandbox serves no /pay/refundquery: WeChat's documented answer is played back instead."""
+    """REFUNDCLOSE (which the sandbox never produces): WeChat's documented answer is played back."""
     seen = []
 
     def handler(request: httpx.Request) -> httpx.Response:
