@@ -25,13 +25,15 @@ from app.deps import Deps
 from app.jobs import outbox
 from app.jobs.config import JobsConfig
 from app.orders import jobs as order_jobs
+from app.refunds import jobs as refund_jobs
 
 log = logging.getLogger("yijian.jobs")
 
 QUEUE = "yijian:jobs:queue"
 SWEEP_LOCK = "yijian:jobs:sweep-lock"
 OUTBOX_LOCK = "yijian:jobs:outbox-lock"
-SWEEP_TASK, DUE_ORDER_TASK, OUTBOX_TASK = "yijian.sweep", "yijian.due_order", "yijian.outbox"
+SWEEP_TASK, DUE_ORDER_TASK, DUE_REFUND_TASK, OUTBOX_TASK = (
+    "yijian.sweep", "yijian.due_order", "yijian.due_refund", "yijian.outbox")
 SWEEP_BATCH = 200
 POP_TIMEOUT_S = 1  # a receiver looks for a stop request at least this often
 STOP_GRACE_S = 20.0  # how long a stop waits for the jobs in flight before it cancels them
@@ -93,6 +95,9 @@ class JobEngine:
         async def due_order(order_id: str, lease_until: str) -> str:
             return await self._run_due_order(order_id, lease_until)
 
+        async def due_refund(refund_id: str, lease_until: str) -> str:
+            return await refund_jobs.run_due_refund(refund_id, datetime.fromisoformat(lease_until))
+
         async def process_outbox() -> int:
             return await self._run_outbox()
 
@@ -100,6 +105,7 @@ class JobEngine:
             await self._run_sweep()
 
         self._due_order = self.broker.register_task(due_order, task_name=DUE_ORDER_TASK)
+        self._due_refund = self.broker.register_task(due_refund, task_name=DUE_REFUND_TASK)
         self._outbox = self.broker.register_task(process_outbox, task_name=OUTBOX_TASK)
         self.broker.register_task(sweep, task_name=SWEEP_TASK)
         self.scheduler = TaskiqScheduler(self.broker, [_SweepSchedule(config.sweep_s)])
@@ -146,13 +152,16 @@ class JobEngine:
         await self.sweep_once(order_jobs.now_utc())
 
     async def sweep_once(self, now: datetime) -> int:
-        """Claim the due orders and kick one task each; kick the outbox if anything waits there."""
+        """Claim the due orders and refunds and kick one task each; kick the outbox if anything waits there."""
         claims = await order_jobs.claim_due(now, limit=SWEEP_BATCH)
         for claim in claims:
             await self._due_order.kiq(claim.order_id, claim.lease_until.isoformat())
+        refund_claims = await refund_jobs.claim_due(now, limit=SWEEP_BATCH)
+        for refund_claim in refund_claims:
+            await self._due_refund.kiq(refund_claim.refund_id, refund_claim.lease_until.isoformat())
         if await outbox.has_pending():
             await self._outbox.kiq()
-        return len(claims)
+        return len(claims) + len(refund_claims)
 
     async def _run_due_order(self, order_id: str, lease_until: str) -> str:
         return await order_jobs.run_due_order(self.deps, order_id, datetime.fromisoformat(lease_until))

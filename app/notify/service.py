@@ -152,12 +152,30 @@ async def _refund(api: str, notification: Notification, handled: _Handled) -> No
         await flag(refund.order_id, ACCOUNT_MISMATCH, {"out_refund_no": out_refund_no, "mchid": mchid})
         handled.verdict = "flagged"
         return
-    if status == "ABNORMAL":
-        await flag(refund.order_id, "refund_abnormal", {"out_refund_no": out_refund_no})
+    if resource.get("out_trade_no") != await _order_out_trade_no(refund):
+        await flag(refund.order_id, refunds.REFUND_MISMATCH, {
+            "out_refund_no": out_refund_no, "out_trade_no": resource.get("out_trade_no")})
         handled.verdict = "flagged"
         return
-    handled.verdict = "refund_" + await refunds.finish(out_refund_no, status, resource.get("refund_id"),
-                                                       "notification")
+    result = await refunds.finish(out_refund_no, status, resource.get("refund_id"), "notification",
+                                  amount_fen=_refund_fen(api, resource))
+    handled.verdict = "flagged" if result == "flagged" else "refund_" + result
+
+
+async def _order_out_trade_no(refund: Refund) -> str:
+    await refund.fetch_related("order")
+    return refund.order.out_trade_no
+
+
+def _refund_fen(api: str, resource: dict[str, Any]) -> Optional[int]:
+    """The refunded amount a refund notification states (APIv3 `amount.refund`, APIv2 `refund_fee`); -1 when it
+    states none, which never equals a refund's amount."""
+    if api == providers.V2:
+        text = resource.get("refund_fee", "")
+        return int(text) if isinstance(text, str) and text.isdigit() else -1
+    amount = resource.get("amount")
+    refund = amount.get("refund") if isinstance(amount, dict) else None
+    return refund if isinstance(refund, int) and not isinstance(refund, bool) else -1
 
 
 def log_view(entry: NotificationLog) -> dict[str, Any]:

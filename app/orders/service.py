@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
@@ -13,7 +14,8 @@ from app.catalog.service import release_stock
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import newest_first
 from app.orders.models import (
-    CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, Order, OrderPromotion, OrderTransition,
+    CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, Order, OrderFlag, OrderPromotion,
+    OrderTransition,
 )
 from app.payments import AlreadyPaid, PaymentProvider, PaymentProviderError
 from app.promotions.models import Promotion
@@ -24,6 +26,15 @@ EVER_PAID = (PAID, REFUNDING, REFUNDED, PARTIALLY_REFUNDED)
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
+
+
+async def flag(order_id: str, kind: str, detail: dict[str, Any]) -> bool:
+    """Flag an order for operators, once per kind (the first detail is kept). True if newly flagged."""
+    try:
+        await OrderFlag.create(order_id=order_id, kind=kind, detail=detail)
+    except IntegrityError:
+        return False
+    return True
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -139,7 +150,7 @@ def admin_order_view(order: Order, flag_kinds: list[str]) -> dict[str, Any]:
 async def admin_list(limit: int, before_id: Optional[str], *, status: Optional[str] = None,
                      flagged: Optional[bool] = None) -> list[dict[str, Any]]:
     """Every order (unlisted ones too), newest first; up to limit+1 for `app.core.http.page`."""
-    from app.orders.models import OrderFlag, STATUSES
+    from app.orders.models import STATUSES
 
     if status is not None and status not in STATUSES:
         raise ValidationFailed.one("status", f"must be one of {', '.join(STATUSES)}")
@@ -158,7 +169,7 @@ async def admin_list(limit: int, before_id: Optional[str], *, status: Optional[s
 
 async def admin_detail(order_id: str) -> dict[str, Any]:
     """One order with its transitions, flags, payments and refunds."""
-    from app.orders.models import OrderFlag, Payment
+    from app.orders.models import Payment
     from app.refunds.models import Refund
 
     order = await Order.get_or_none(id=order_id)

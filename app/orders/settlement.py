@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from app.core.security import new_id
 from app.notify import providers
 from app.orders import service as orders
+from app.orders.service import flag
 from app.orders.models import CLOSED, PAID, PAYING, REFUNDING, Order, OrderFlag, OutboxEvent, Payment
 from app.payments import TransactionState
 from app.refunds import service as refunds
@@ -83,15 +84,6 @@ async def settle(out_trade_no: str, state: TransactionState, cause: str, *,
             return SettleOutcome("flagged", order.id)
         order = await Order.get(id=order.id)
     raise RuntimeError(f"order {order.id} kept changing while settling")
-
-
-async def flag(order_id: str, kind: str, detail: dict[str, Any]) -> bool:
-    """Flag an order for operators, once per kind (the first detail is kept). True if newly flagged."""
-    try:
-        await OrderFlag.create(order_id=order_id, kind=kind, detail=detail)
-    except IntegrityError:
-        return False
-    return True
 
 
 async def _mismatch(order: Order, state: TransactionState) -> Optional[tuple[str, dict[str, Any]]]:

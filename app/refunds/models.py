@@ -26,6 +26,9 @@ class Refund(Model):
     failure = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
+    # When a PROCESSING WeChat Pay refund is next asked about (app/refunds/jobs.py), and how often it was.
+    next_query_at = fields.DatetimeField(null=True, db_index=True)
+    query_attempts = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "refunds"

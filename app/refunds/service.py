@@ -27,11 +27,13 @@ from app.orders import service as orders
 from app.orders.models import PAID, PARTIALLY_REFUNDED, REFUNDED, REFUNDING, Order, OutboxEvent, Payment
 from app.payments import ProviderRejected, ProviderUnavailable, RefundRequest, RefundState
 from app.payments.providers.wallet import WalletProvider
+from app.refunds import schedule
 from app.refunds.models import FAILED, PROCESSING, SUCCESS, Refund
 
 log = logging.getLogger("yijian.refunds")
 
 REFUNDABLE = (PAID, PARTIALLY_REFUNDED)
+REFUND_ABNORMAL, REFUND_MISMATCH = "refund_abnormal", "refund_mismatch"  # order flags
 WALLET = "wallet"
 NOTIFY_PATHS = {providers.V3: "/notify/wechatpay/refund", providers.V2: "/notify/wechatpay/v2"}
 _wallet = WalletProvider()
@@ -114,6 +116,7 @@ async def _reserve(order: Order, refund: Refund, operator_id: str) -> None:
         refund.status, refund.finished_at = SUCCESS, orders.now_utc()
     else:
         to_status = REFUNDING
+        refund.next_query_at = schedule.first_query_at(orders.now_utc())
     async with in_transaction() as connection:
         await refund.save(using_db=connection, force_create=True)
         if not await orders.transition(order.id, order.status, to_status, "operator", connection,
@@ -149,7 +152,8 @@ async def create_automatic(connection: BaseDBAsyncClient, order: Order, amount_f
     refund_id = new_id("rfd")
     refund = await Refund.create(id=refund_id, order_id=order.id, out_refund_no=_out_refund_no(refund_id),
                                  amount_fen=amount_fen, status=PROCESSING, reason="订单已关闭，自动退款",
-                                 cause="paid_after_close", provider=provider, using_db=connection)
+                                 cause="paid_after_close", provider=provider, using_db=connection,
+                                 next_query_at=schedule.first_query_at(orders.now_utc()))
     await OutboxEvent.create(kind="refund.submit", payload={"refund_id": refund.id}, using_db=connection)
     return refund
 
@@ -183,23 +187,41 @@ async def submit(refund_id: str) -> tuple[Refund, Optional[AppError]]:
     return await Refund.get(id=refund.id), None
 
 
+async def query_and_finish(refund: Refund) -> str:
+    """Ask WeChat Pay about a PROCESSING refund and apply the answer (the refund jobs); answers `finish`'s
+    result. Raises PaymentProviderError (RefundNotFound when WeChat Pay does not know the refund)."""
+    if refund.status != PROCESSING or refund.provider == WALLET:
+        return "unchanged"
+    state: RefundState = await providers.current().get(refund.provider).query_refund(refund.out_refund_no)
+    return await finish(refund.out_refund_no, state.status, state.refund_id, "refund_query",
+                        amount_fen=state.amount_fen)
+
+
 async def refresh(refund_id: str) -> Refund:
-    """Query WeChat Pay about a PROCESSING refund and apply the answer (for jobs and the query path)."""
-    refund = await Refund.get(id=refund_id)
-    if refund.status == PROCESSING and refund.provider != WALLET:
-        state: RefundState = await providers.current().get(refund.provider).query_refund(refund.out_refund_no)
-        await finish(refund.out_refund_no, state.status, state.refund_id, "refund_query")
+    """`query_and_finish` by id, answering the refund as it is afterwards."""
+    await query_and_finish(await Refund.get(id=refund_id))
     return await Refund.get(id=refund_id)
 
 
 async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[str], cause: str, *,
-                 failure: Optional[str] = None) -> str:
-    """Apply a refund's outcome once: "finished", "duplicate", "unchanged" (still processing), "unknown"."""
+                 failure: Optional[str] = None, amount_fen: Optional[int] = None) -> str:
+    """Apply a refund's outcome once: "finished", "duplicate", "unchanged" (still processing), "unknown", or
+    "flagged" (ABNORMAL, or WeChat Pay's `amount_fen` is not the refund's: left for operators, never applied).
+    """
     refund = await Refund.get_or_none(out_refund_no=out_refund_no)
     if refund is None:
         return "unknown"
+    if status == "ABNORMAL":  # WeChat Pay could not pay it back (a closed card...): operators must act
+        await orders.flag(refund.order_id, REFUND_ABNORMAL, {"out_refund_no": out_refund_no})
+        return "flagged"
     if status not in ("SUCCESS", "CLOSED"):
-        return "unchanged"  # PROCESSING; ABNORMAL waits for WeChat Pay and the operators (flagged by the caller)
+        return "unchanged"  # PROCESSING
+    if amount_fen is not None and amount_fen != refund.amount_fen:
+        await orders.flag(refund.order_id, REFUND_MISMATCH, {
+            "out_refund_no": out_refund_no, "amount_fen": amount_fen, "refund_fen": refund.amount_fen})
+        log.warning("refund amount differs from WeChat Pay's; left for operators",
+                    extra={"fields": {"refund_id": refund.id, "cause": cause}})
+        return "flagged"
     succeeded = status == "SUCCESS"
     async with in_transaction() as connection:
         changes: dict[str, Any] = {"status": SUCCESS if succeeded else FAILED, "finished_at": orders.now_utc()}

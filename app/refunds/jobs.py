@@ -1,0 +1,75 @@
+"""Refund jobs: ask WeChat Pay about each PROCESSING refund on app/refunds/schedule.py's backoff until it is final.
+
+Like the order jobs (app/orders/jobs.py), the due work is the row itself: `next_query_at`. A sweep claims a due
+refund by moving it to a lease with a conditional update, so exactly one worker runs it; the job then sets
+the next slot, guarded by that same lease. A refund WeChat Pay never confirmed (no `provider_refund_id`, or a
+query answering "no such refund") is submitted again with the same out_refund_no, which WeChat answers with
+the first refund rather than a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.orders.service import now_utc
+from app.payments import PaymentProviderError, RefundNotFound
+from app.refunds import service
+from app.refunds.models import PROCESSING, Refund
+from app.refunds.schedule import LEASE_S, next_query_at
+
+log = logging.getLogger("yijian.refunds.jobs")
+
+__all__ = ["RefundClaim", "claim_due", "run_due_refund"]
+
+
+@dataclass(frozen=True)
+class RefundClaim:
+    refund_id: str
+    lease_until: datetime
+
+
+async def claim_due(now: datetime, limit: int = 200) -> list[RefundClaim]:
+    """Claim the PROCESSING WeChat Pay refunds due at `now`, each for one worker only, for LEASE_S seconds."""
+    rows = await (Refund.filter(status=PROCESSING, next_query_at__lte=now).exclude(provider=service.WALLET)
+                  .order_by("next_query_at").limit(limit).values_list("id", "next_query_at"))
+    lease_until = now + timedelta(seconds=LEASE_S)
+    claims = []
+    for refund_id, due_at in rows:
+        if await Refund.filter(id=refund_id, status=PROCESSING, next_query_at=due_at).update(
+                next_query_at=lease_until):
+            claims.append(RefundClaim(refund_id, lease_until))
+    return claims
+
+
+async def run_due_refund(refund_id: str, lease_until: datetime) -> str:
+    """Query (or submit again) the claimed refund; answers what happened, for logs and tests."""
+    refund = await Refund.get_or_none(id=refund_id, status=PROCESSING, next_query_at=lease_until)
+    if refund is None:
+        return "stale"  # finished or claimed again meanwhile
+    try:
+        result = await _ask(refund)
+    except PaymentProviderError as exc:  # unreachable or refused: the next slot asks again
+        log.info("refund query failed", extra={"fields": {"refund_id": refund.id, "cause": str(exc)}})
+        result = "unavailable"
+    attempts = refund.query_attempts + 1
+    await Refund.filter(id=refund.id, status=PROCESSING, next_query_at=lease_until).update(
+        query_attempts=attempts, next_query_at=next_query_at(refund.created_at, attempts, now_utc()))
+    return result
+
+
+async def _ask(refund: Refund) -> str:
+    if refund.provider_refund_id is None:
+        return await _submit_again(refund)
+    try:
+        return await service.query_and_finish(refund)
+    except RefundNotFound:  # WeChat Pay never took it: the same out_refund_no again
+        return await _submit_again(refund)
+
+
+async def _submit_again(refund: Refund) -> str:
+    submitted, error = await service.submit(refund.id)
+    if error is not None:
+        return "unavailable" if submitted.status == PROCESSING else "refused"
+    return "submitted" if submitted.status == PROCESSING else "finished"
