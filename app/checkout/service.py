@@ -23,6 +23,7 @@ from app.orders import jobs as order_jobs, service as orders
 from app.orders.models import PAID, PAYING, Order, OrderPromotion
 from app.payments import PaymentProviderError, PaymentRequest
 from app.auth.models import User
+from app.notify import providers
 from app.preferences.models import InvoiceTitle
 from app.preferences.service import checkout_choices, choose_payment_method, invoice_view
 from app.pricing import CartLine, PriceResult, PricingContext, price
@@ -165,7 +166,8 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim) -> dict[st
     invoice = invoice_view(await InvoiceTitle.get_or_none(user_id=user_id))
     async with in_transaction() as connection:
         order = await _create_order(connection, user_id, order_id, checkout, invoice, now,
-                                    deps.settings.order_ttl_s, paid=wallet is not None)
+                                    deps.settings.order_ttl_s, paid=wallet is not None,
+                                    provider_api=deps.wechatpay.name)
         # The contended rows (a product's stock, a promotion's budget) are locked last, so their locks are held
         # only for the few statements before COMMIT. Stock still answers before the balance (DESIGN §3 order).
         await reserve_stock([(line.product_id, line.quantity) for line in checkout.lines], connection)
@@ -202,14 +204,16 @@ async def _charge_budgets(connection: BaseDBAsyncClient, priced: PriceResult, ch
 
 
 async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: str, checkout: Checkout,
-                        invoice: Optional[dict], now: datetime, ttl_s: int, *, paid: bool) -> Order:
+                        invoice: Optional[dict], now: datetime, ttl_s: int, *, paid: bool,
+                        provider_api: str) -> Order:
     priced = checkout.priced
     order = await Order.create(
         id=order_id, user_id=user_id, out_trade_no=out_trade_no_for(order_id),
         status=PAID if paid else PAYING, lines=[_line_view(line) for line in priced.lines],
         items_total_fen=priced.items_total_fen, discounts=[_discount_view(d) for d in priced.discounts],
         discount_fen=priced.discount_fen, payable_fen=priced.payable_fen, payment_method=checkout.payment_method,
-        provider="wallet" if paid else "wechatpay", address=_jsonable(checkout.address),
+        provider="wallet" if paid else "wechatpay", provider_api=None if paid else provider_api,
+        address=_jsonable(checkout.address),
         invoice=_jsonable(invoice), expires_at=now + timedelta(seconds=ttl_s), paid_at=now if paid else None,
         using_db=connection,
     )
@@ -226,7 +230,7 @@ async def _request_wechat_payment(deps: Deps, user_id: str, order: Order, claim)
     """The order is committed PAYING first; the prepay is asked for outside any transaction (DESIGN §3)."""
     user = await User.get(id=user_id)
     settings = deps.settings
-    notify_path = "/notify/wechatpay/v2" if settings.wxpay_api == "v2" else "/notify/wechatpay"
+    notify_path = "/notify/wechatpay/v2" if deps.wechatpay.name == providers.V2 else "/notify/wechatpay"
     request = PaymentRequest(
         out_trade_no=order.out_trade_no, description=_description(order), amount_fen=order.payable_fen,
         openid=user.openid, expires_at=order.expires_at, notify_url=f"{settings.public_base_url}{notify_path}",

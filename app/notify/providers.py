@@ -8,7 +8,7 @@ separate worker process calls it with its own deps).
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from app.deps import Deps
 from app.payments.interface import PaymentProvider
@@ -41,6 +41,12 @@ class PayProviders:
 
     def notify_url(self, path: str) -> str:
         return f"{self.deps.settings.public_base_url}{path}"
+
+
+def for_order(order: Any) -> PaymentProvider:
+    """The WeChat Pay provider of the API that made `order`'s prepay (the configured one for older orders)."""
+    pay = current()
+    return pay.get(getattr(order, "provider_api", None) or pay.deps.wechatpay.name)
 
 
 def install(deps_getter: Callable[[], Deps]) -> None:

@@ -17,6 +17,7 @@ from typing import Optional
 from tortoise.expressions import Q
 
 from app.deps import Deps
+from app.notify import providers
 from app.orders.models import PAYING, Order
 from app.orders.service import close_unpaid, now_utc
 from app.orders.settlement import settle
@@ -82,7 +83,7 @@ async def run_due_order(deps: Deps, order_id: str, lease_until: datetime, now: O
 async def _query(deps: Deps, order: Order, lease_until: datetime) -> str:
     attempts = order.query_attempts + 1
     try:
-        state = await deps.wechatpay.query(order.out_trade_no)
+        state = await providers.for_order(order).query(order.out_trade_no)
     except PaymentProviderError as exc:  # just move on to the next slot
         log.info("active query failed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
         result = "unavailable"
@@ -99,7 +100,7 @@ async def _expire(deps: Deps, order: Order, lease_until: datetime, now: datetime
 
     Never closed here without WeChat Pay's word: a close it did not confirm is tried at the next sweep.
     """
-    wechatpay = deps.wechatpay
+    wechatpay = providers.for_order(order)
     try:
         state = await wechatpay.query(order.out_trade_no)
         if not state.paid:
@@ -147,7 +148,7 @@ async def query_on_read(deps: Deps, order: Order, now: Optional[datetime] = None
         return order
     try:
         async with asyncio.timeout(READ_QUERY_TIMEOUT_S):
-            state = await deps.wechatpay.query(order.out_trade_no)
+            state = await providers.for_order(order).query(order.out_trade_no)
     except (TimeoutError, PaymentProviderError) as exc:
         log.info("query on read failed", extra={"fields": {"order_id": order.id, "cause": str(exc) or "timeout"}})
         return order

@@ -24,6 +24,9 @@ class Order(Model):
     payable_fen = fields.BigIntField()
     payment_method = fields.CharField(max_length=16)
     provider = fields.CharField(max_length=16)
+    # wechatpay_v3 | wechatpay_v2: the API that made the prepay, so query, close and expiry use it whatever
+    # YIJIAN_WXPAY_API says later. Null for wallet orders (and for orders made before the column).
+    provider_api = fields.CharField(max_length=16, null=True)
     address = fields.JSONField(null=True)
     invoice = fields.JSONField(null=True)
     prepay_id = fields.CharField(max_length=64, null=True)

@@ -17,7 +17,8 @@ from app.orders.models import (
     CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, Order, OrderFlag, OrderPromotion,
     OrderTransition,
 )
-from app.payments import AlreadyPaid, PaymentProvider, PaymentProviderError
+from app.notify import providers
+from app.payments import AlreadyPaid, PaymentProviderError
 from app.promotions.models import Promotion
 
 
@@ -93,7 +94,7 @@ async def list_own(user_id: str, limit: int, before_id: Optional[str]) -> list[O
     return await newest_first(Order.filter(user_id=user_id, listed=True), limit, before_id)
 
 
-async def cancel(wechatpay: PaymentProvider, user_id: str, order_id: str) -> Order:
+async def cancel(user_id: str, order_id: str) -> Order:
     """Close an unpaid order (at WeChat Pay first); a closed one answers as it is; anything else is 409.
 
     If WeChat Pay cannot confirm the close, the order stays open: closing it here alone would let the user
@@ -103,7 +104,7 @@ async def cancel(wechatpay: PaymentProvider, user_id: str, order_id: str) -> Ord
     if order.status == PAYING:
         if order.provider == "wechatpay":
             try:
-                await wechatpay.close(order.out_trade_no)
+                await providers.for_order(order).close(order.out_trade_no)
             except AlreadyPaid:
                 raise AppError("ORDER_NOT_CANCELLABLE", status=PAID) from None
             except PaymentProviderError:

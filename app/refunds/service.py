@@ -68,6 +68,8 @@ def _out_refund_no(refund_id: str) -> str:
 async def _provider_name(order: Order, connection: Optional[BaseDBAsyncClient] = None) -> str:
     if order.provider == WALLET:
         return WALLET
+    if order.provider_api:
+        return order.provider_api
     query = Payment.filter(order_id=order.id)
     payment = await (query.using_db(connection) if connection else query).first()
     return payment.provider if payment else providers.current().deps.wechatpay.name
