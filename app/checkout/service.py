@@ -44,6 +44,7 @@ class Checkout:
     payment_method: str
     priced: PriceResult
     budgeted: frozenset[str]  # the promotions priced that have a budget to charge
+    stock: dict[str, int]  # each product's stock when the cart was read (the transaction takes it for real)
 
     def quote_view(self) -> dict[str, Any]:
         return {**self.priced.to_dict(), "payment_method": self.payment_method, "address": self.address}
@@ -56,8 +57,9 @@ class OneTapAnswer:
     replayed: bool = False
 
 
-async def _cart_lines(items: list[tuple[str, int]]) -> list[CartLine]:
-    """The cart at today's prices, one line per product; unknown or off-sale products → PRODUCT_UNAVAILABLE."""
+async def _cart_lines(items: list[tuple[str, int]]) -> tuple[list[CartLine], dict[str, int]]:
+    """The cart at today's prices, one line per product, and each product's stock as read;
+    unknown or off-sale products → PRODUCT_UNAVAILABLE."""
     quantities: dict[str, int] = {}
     for product_id, quantity in items:
         quantities[product_id] = quantities.get(product_id, 0) + quantity
@@ -65,11 +67,12 @@ async def _cart_lines(items: list[tuple[str, int]]) -> list[CartLine]:
     missing = [pid for pid in quantities if pid not in products or not products[pid].on_sale]
     if missing:
         raise AppError("PRODUCT_UNAVAILABLE", products=missing)
-    return [
+    lines = [
         CartLine(product_id=pid, name=products[pid].name, category=products[pid].category,
                  unit_price_fen=products[pid].price_fen, quantity=quantity)
         for pid, quantity in quantities.items()
     ]
+    return lines, {pid: products[pid].stock for pid in quantities}
 
 
 async def _fresh_budgets(rules: list) -> list:
@@ -87,11 +90,11 @@ async def _price(user_id: str, lines: list[CartLine], method: str, address: Opti
     rules = await _fresh_budgets(await active_promotions(now))
     # The user's history is read only when a rule can use it: most carts need neither query.
     needs_history = any(rule.new_user_only for rule in rules)
-    needs_uses = any(rule.per_user_limit is not None for rule in rules)
+    limited = [rule.id for rule in rules if rule.per_user_limit is not None]
     context = PricingContext(
         now=now, payment_method=method, city=(address or {}).get("city") or None,
         is_new_user=not await orders.has_paid_order(user_id) if needs_history else False,
-        uses_by_promotion=await orders.promotion_uses(user_id) if needs_uses else {},
+        uses_by_promotion=await orders.promotion_uses(user_id, limited) if limited else {},
     )
     budgeted = frozenset(rule.id for rule in rules if rule.budget_remaining_fen is not None)
     return price(lines, rules, context), budgeted
@@ -100,7 +103,7 @@ async def _price(user_id: str, lines: list[CartLine], method: str, address: Opti
 async def _prepare(user_id: str, items: list[tuple[str, int]], method: Optional[str], address_id: Optional[str],
                    *, address_required: bool, preference_check=None) -> Checkout:
     """Products → address → method → price, the contract's order of checks."""
-    lines = await _cart_lines(items)
+    lines, stock = await _cart_lines(items)
     preference, address = await checkout_choices(user_id, address_id)
     if preference_check is not None:
         preference_check(preference)
@@ -110,7 +113,7 @@ async def _prepare(user_id: str, items: list[tuple[str, int]], method: Optional[
     if method not in PAYMENT_METHODS:
         raise AppError("PAYMENT_METHOD_UNAVAILABLE", payment_method=method, available=list(PAYMENT_METHODS))
     priced, budgeted = await _price(user_id, lines, method, address, orders.now_utc())
-    return Checkout(lines, address, method, priced, budgeted)
+    return Checkout(lines, address, method, priced, budgeted, stock)
 
 
 def _items(items: list[Item]) -> list[tuple[str, int]]:
@@ -161,6 +164,12 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim) -> dict[st
         if priced.payable_fen > wallet.pin_free_limit_fen:  # 免密支付: at or under the limit, no PIN
             await verify_pin(wallet, body.wallet_pin)
 
+    # DESIGN §3: stock, then balance. Checked first on what was read (the answer a calm shop gives), then
+    # taken for real in the transaction below, where losing a race still answers OUT_OF_STOCK / INSUFFICIENT.
+    _check_stock(checkout)
+    if wallet is not None:
+        _check_balance(wallet, priced.payable_fen)
+
     order_id = new_id("ord")
     now = orders.now_utc()
     invoice = invoice_view(await InvoiceTitle.get_or_none(user_id=user_id))
@@ -168,19 +177,29 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim) -> dict[st
         order = await _create_order(connection, user_id, order_id, checkout, invoice, now,
                                     deps.settings.order_ttl_s, paid=wallet is not None,
                                     provider_api=deps.wechatpay.name)
-        # The contended rows (a product's stock, a promotion's budget) are locked last, so their locks are held
-        # only for the few statements before COMMIT. Stock still answers before the balance (DESIGN §3 order).
-        await reserve_stock([(line.product_id, line.quantity) for line in checkout.lines], connection)
         if wallet is not None:
             await deps.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
-        await _charge_budgets(connection, priced, checkout)
-        if wallet is not None:
             answer = _jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
             await idempotency.finish(claim, 201, answer, order.id, connection)
+        # The rows every buyer contends for (a promotion's budget, a product's stock) are locked last, right
+        # before COMMIT: their locks are held for one or two statements, not for the whole order.
+        await _charge_budgets(connection, priced, checkout)
+        await reserve_stock([(line.product_id, line.quantity) for line in checkout.lines], connection)
     if wallet is not None:
         log.info("order paid from wallet", extra={"fields": {"order_id": order.id, "payable_fen": order.payable_fen}})
         return answer
     return await _request_wechat_payment(deps, user_id, order, claim)
+
+
+def _check_stock(checkout: Checkout) -> None:
+    short = sorted(line.product_id for line in checkout.lines if checkout.stock[line.product_id] < line.quantity)
+    if short:
+        raise AppError("OUT_OF_STOCK", products=short)
+
+
+def _check_balance(wallet: Wallet, payable_fen: int) -> None:
+    if wallet.balance_fen < payable_fen:
+        raise AppError("PAYMENT_INSUFFICIENT_BALANCE", balance_fen=wallet.balance_fen, payable_fen=payable_fen)
 
 
 async def _charge_budgets(connection: BaseDBAsyncClient, priced: PriceResult, checkout: Checkout) -> None:
@@ -193,7 +212,7 @@ async def _charge_budgets(connection: BaseDBAsyncClient, priced: PriceResult, ch
     still_on = True
     if plain:
         still_on = await Promotion.filter(id__in=plain, enabled=True).using_db(connection).count() == len(plain)
-    for promotion_id, amount in budgeted.items():
+    for promotion_id, amount in sorted(budgeted.items()):  # id order: two checkouts cannot deadlock
         if not still_on:
             break
         still_on = bool(await Promotion.filter(

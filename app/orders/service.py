@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -121,12 +121,17 @@ async def has_paid_order(user_id: str) -> bool:
     return await Order.filter(user_id=user_id, status__in=EVER_PAID).exists()
 
 
-async def promotion_uses(user_id: str) -> dict[str, int]:
-    """How many of this user's orders, PAYING or PAID, used each promotion (per-user limits, DESIGN §3).
+async def promotion_uses(user_id: str, promotion_ids: Iterable[str]) -> dict[str, int]:
+    """How many of this user's orders, PAYING or PAID, used each of these promotions (per-user limits,
+    DESIGN §3). Only the promotions asked about: a long order history with other promotions costs nothing.
 
     Two indexed reads rather than a join, which PostgreSQL planned as a scan of the whole orders table.
     """
-    rows = await OrderPromotion.filter(user_id=user_id).values_list("order_id", "promotion_id")
+    wanted = set(promotion_ids)
+    if not wanted:
+        return {}
+    rows = await OrderPromotion.filter(user_id=user_id, promotion_id__in=wanted).values_list(
+        "order_id", "promotion_id")
     if not rows:
         return {}
     live = set(await Order.filter(id__in={order_id for order_id, _ in rows},

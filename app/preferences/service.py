@@ -237,8 +237,9 @@ async def available_offers(user_id: str, city: Optional[str], payment_method: st
     from app.promotions.cache import active_promotions
 
     now = now_utc()
-    rules, paid_before, uses = await asyncio.gather(active_promotions(now), has_paid_order(user_id),
-                                                    promotion_uses(user_id))
+    rules = await active_promotions(now)
+    limited = [rule.id for rule in rules if rule.per_user_limit is not None]
+    paid_before, uses = await asyncio.gather(has_paid_order(user_id), promotion_uses(user_id, limited))
     context = PricingContext(now=now, payment_method=payment_method, city=city, is_new_user=not paid_before,
                              uses_by_promotion=uses)
     return [offer.to_dict() for offer in candidate_offers(rules, context, any_payment_method=True)]
