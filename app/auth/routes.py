@@ -8,7 +8,7 @@ from sanic_ext import openapi
 from app.auth import service
 from app.auth.guard import login_required
 from app.auth.schemas import LoginBody, LoginOut, RefreshBody, TokenPairOut
-from app.core.http import body, json, no_content
+from app.core.http import body, json, json_doc, no_content
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
 
@@ -20,7 +20,7 @@ def _pair(tokens: service.TokenPair) -> dict:
 
 @bp.post("/login")
 @openapi.summary("Log in with a wx.login code")
-@openapi.response(200, {"application/json": LoginOut})
+@openapi.response(200, json_doc(LoginOut))
 @body(LoginBody)
 async def login(request: Request, body: LoginBody):
     result = await service.login(request.app.ctx.deps, body.code)
@@ -31,7 +31,7 @@ async def login(request: Request, body: LoginBody):
 
 @bp.post("/refresh")
 @openapi.summary("Rotate the token pair")
-@openapi.response(200, {"application/json": TokenPairOut})
+@openapi.response(200, json_doc(TokenPairOut))
 @body(RefreshBody)
 async def refresh(request: Request, body: RefreshBody):
     return json(_pair(await service.refresh(request.app.ctx.deps, body.refresh_token)))

@@ -8,7 +8,7 @@ from sanic_ext import openapi
 from app.auth.guard import login_required
 from app.catalog import service
 from app.catalog.schemas import ProductIn, ProductOut, ProductPage, ProductPatch, PublicProductOut, PublicProductPage
-from app.core.http import body, json, page, page_params
+from app.core.http import ID, body, json, json_doc, page, page_params
 from app.operators.guard import MANAGE, READ, operator_required
 
 admin_bp = Blueprint("catalog_admin", url_prefix="/admin/v1/products")
@@ -21,16 +21,16 @@ def _product_id(item: dict) -> str:
 
 @admin_bp.post("")
 @openapi.summary("Create a product")
-@openapi.response(201, {"application/json": ProductOut})
+@openapi.response(201, json_doc(ProductOut))
 @operator_required(*MANAGE)
 @body(ProductIn)
 async def create_product(request: Request, body: ProductIn):
     return json(await service.create_product(request.ctx.operator.id, body), status=201)
 
 
-@admin_bp.patch("/<product_id:str>")
+@admin_bp.patch(f"/<product_id:{ID}>")
 @openapi.summary("Change a product's price, stock, name, category or sale status")
-@openapi.response(200, {"application/json": ProductOut})
+@openapi.response(200, json_doc(ProductOut))
 @operator_required(*MANAGE)
 @body(ProductPatch)
 async def update_product(request: Request, product_id: str, body: ProductPatch):
@@ -41,7 +41,7 @@ async def update_product(request: Request, product_id: str, body: ProductPatch):
 @openapi.summary("Every product, off-sale included, newest first")
 @openapi.parameter("limit", int, description="1..100, default 20")
 @openapi.parameter("cursor", str, description="next_cursor of the previous page")
-@openapi.response(200, {"application/json": ProductPage})
+@openapi.response(200, json_doc(ProductPage))
 @operator_required(*READ)
 async def list_admin(request: Request):
     limit, before_id = page_params(request)
@@ -53,7 +53,7 @@ async def list_admin(request: Request):
 @openapi.parameter("category", str)
 @openapi.parameter("limit", int, description="1..100, default 20")
 @openapi.parameter("cursor", str, description="next_cursor of the previous page")
-@openapi.response(200, {"application/json": PublicProductPage})
+@openapi.response(200, json_doc(PublicProductPage))
 @login_required
 async def list_products(request: Request):
     limit, before_id = page_params(request)
@@ -61,9 +61,9 @@ async def list_products(request: Request):
     return json(page(products, limit, _product_id))
 
 
-@public_bp.get("/<product_id:str>")
+@public_bp.get(f"/<product_id:{ID}>")
 @openapi.summary("One product on sale")
-@openapi.response(200, {"application/json": PublicProductOut})
+@openapi.response(200, json_doc(PublicProductOut))
 @login_required
 async def get_product(request: Request, product_id: str):
     return json(await service.get_on_sale(product_id))

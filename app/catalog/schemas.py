@@ -14,7 +14,7 @@ MAX_STOCK = 1_000_000_000
 class ProductIn(BaseModel):
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     name: str = Field(min_length=1, max_length=128)
-    price_fen: int = Field(gt=0, le=MAX_PRICE_FEN, strict=True)
+    price_fen: int = Field(ge=1, le=MAX_PRICE_FEN, strict=True)
     stock: int = Field(ge=0, le=MAX_STOCK, strict=True)
     category: str = Field(min_length=1, max_length=64)
     on_sale: bool = True
@@ -24,7 +24,7 @@ class ProductPatch(BaseModel):
     """Any subset; a field sent as null is refused (none of these can be empty)."""
 
     name: Optional[str] = Field(default=None, min_length=1, max_length=128)
-    price_fen: Optional[int] = Field(default=None, gt=0, le=MAX_PRICE_FEN, strict=True)
+    price_fen: Optional[int] = Field(default=None, ge=1, le=MAX_PRICE_FEN, strict=True)
     stock: Optional[int] = Field(default=None, ge=0, le=MAX_STOCK, strict=True)
     category: Optional[str] = Field(default=None, min_length=1, max_length=64)
     on_sale: Optional[bool] = None

@@ -8,7 +8,7 @@ from sanic_ext import openapi
 from app.auth.guard import login_required
 from app.checkout import idempotency, service
 from app.checkout.schemas import OneTapBody, QuoteBody
-from app.core.http import body, json, parse, read_json
+from app.core.http import body, json, json_doc, parse, read_json
 
 bp = Blueprint("checkout", url_prefix="/api/v1/checkout")
 
@@ -24,7 +24,7 @@ async def quote(request: Request, body: QuoteBody):
 @bp.post("/one-tap")
 @openapi.summary("Price, reserve, create the order and pay (or get wx.requestPayment parameters) in one request")
 @openapi.parameter("Idempotency-Key", str, location="header", required=True)
-@openapi.body({"application/json": OneTapBody})
+@openapi.body(json_doc(OneTapBody))
 @login_required
 async def one_tap(request: Request):
     # The contract's order: token (the guard) → Idempotency-Key → body → replay/conflict → ...

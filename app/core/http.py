@@ -22,12 +22,16 @@ from sanic.exceptions import (
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import OperationStore
+from sanic_ext.extensions.openapi.definitions import Component
 
 from app.core.errors import AppError, ValidationFailed
 
 log = logging.getLogger("yijian.http")
 access_log = logging.getLogger("yijian.access")
 
+# A path's id segment: what our ids are made of (`ord_` + 26 ULID characters ...), at most a column's 40.
+# Anything else is no route at all (404 NOT_FOUND), never a query with a value the column cannot hold.
+ID = r"[A-Za-z0-9_]{1,40}"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
@@ -91,6 +95,13 @@ def parse(model: type[Model], data: Any) -> Model:
         raise ValidationFailed(pydantic_fields(exc)) from None
 
 
+def json_doc(model: type[pydantic.BaseModel]) -> dict[str, Any]:
+    """The OpenAPI content of a JSON body or answer: a reference to `model` under components/schemas (its nested
+    models land there too), so every `$ref` resolves. Given the bare model, sanic-ext inlines it and leaves
+    its nested models' `#/$defs/...` references dangling (sanic-ext issue #152)."""
+    return {"application/json": {"schema": Component(model)}}
+
+
 def keep_openapi(wrapped: Callable, wrapper: Callable) -> Callable:
     """Let a decorator's wrapper keep what sanic-ext documented on the function it wraps (keyed by function)."""
     store = OperationStore()
@@ -108,7 +119,7 @@ def body(model: type[pydantic.BaseModel]) -> Callable:
             kwargs["body"] = parse(model, read_json(request))
             return await handler(request, *args, **kwargs)
 
-        return openapi.definition(body={"application/json": model})(keep_openapi(handler, wrapper))
+        return openapi.definition(body=json_doc(model))(keep_openapi(handler, wrapper))
 
     return decorator
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic_ext import openapi
 
-from app.core.http import body, json, page, page_params
+from app.core.http import body, json, json_doc, page, page_params
 from app.operators import audit, service
 from app.operators.guard import ADMIN_ONLY, READ, operator_required
 from app.operators.schemas import AuditPage, LoginBody, LoginOut, OperatorIn, OperatorList, OperatorOut
@@ -15,7 +15,7 @@ bp = Blueprint("operators", url_prefix="/admin/v1")
 
 @bp.post("/auth/login")
 @openapi.summary("Operator login with username and password")
-@openapi.response(200, {"application/json": LoginOut})
+@openapi.response(200, json_doc(LoginOut))
 @body(LoginBody)
 async def login(request: Request, body: LoginBody):
     token = await service.login(request.app.ctx.deps, body.username, body.password)
@@ -24,7 +24,7 @@ async def login(request: Request, body: LoginBody):
 
 @bp.get("/operators")
 @openapi.summary("Every operator account (admin only)")
-@openapi.response(200, {"application/json": OperatorList})
+@openapi.response(200, json_doc(OperatorList))
 @operator_required(*ADMIN_ONLY)
 async def list_operators(request: Request):
     return json({"items": await service.list_operators(), "next_cursor": None})
@@ -32,7 +32,7 @@ async def list_operators(request: Request):
 
 @bp.post("/operators")
 @openapi.summary("Create an operator account (admin only)")
-@openapi.response(201, {"application/json": OperatorOut})
+@openapi.response(201, json_doc(OperatorOut))
 @operator_required(*ADMIN_ONLY)
 @body(OperatorIn)
 async def create_operator(request: Request, body: OperatorIn):
@@ -47,7 +47,7 @@ async def create_operator(request: Request, body: OperatorIn):
 @openapi.parameter("target_id", str)
 @openapi.parameter("limit", int, description="1..100, default 20")
 @openapi.parameter("cursor", str, description="next_cursor of the previous page")
-@openapi.response(200, {"application/json": AuditPage})
+@openapi.response(200, json_doc(AuditPage))
 @operator_required(*READ)
 async def list_audit(request: Request):
     limit, before_id = page_params(request)

@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.core.errors import ValidationFailed
-from app.core.http import json, page, page_params
+from app.core.http import ID, json, page, page_params
 from app.notify import service as notify
 from app.operators.guard import READ, operator_required
 from app.orders import service
@@ -33,7 +33,7 @@ async def list_orders(request: Request):
     return json(page(rows, limit, lambda order: order["id"]))
 
 
-@bp.get("/orders/<order_id:str>")
+@bp.get(f"/orders/<order_id:{ID}>")
 @openapi.summary("One order with its transitions, flags, payments and refunds")
 @operator_required(*READ)
 async def get_order(request: Request, order_id: str):

@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.auth.guard import login_required
-from app.core.http import json, page, page_params
+from app.core.http import ID, json, page, page_params
 from app.orders import jobs as order_jobs, service
 
 bp = Blueprint("orders", url_prefix="/api/v1/orders")
@@ -22,7 +22,7 @@ async def list_orders(request: Request):
     return json({"items": [service.order_view(o) for o in result["items"]], "next_cursor": result["next_cursor"]})
 
 
-@bp.get("/<order_id:str>")
+@bp.get(f"/<order_id:{ID}>")
 @openapi.summary("One of my orders")
 @login_required
 async def get_order(request: Request, order_id: str):
@@ -32,7 +32,7 @@ async def get_order(request: Request, order_id: str):
     return json(service.order_view(order))
 
 
-@bp.post("/<order_id:str>/cancel")
+@bp.post(f"/<order_id:{ID}>/cancel")
 @openapi.summary("Cancel an unpaid order")
 @login_required
 async def cancel_order(request: Request, order_id: str):

@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.auth.guard import login_required
-from app.core.http import body, json, no_content, page, page_params
+from app.core.http import ID, body, json, json_doc, no_content, page, page_params
 from app.preferences import service
 from app.preferences.schemas import (
     AddressIn,
@@ -31,7 +31,7 @@ bp = Blueprint("preferences", url_prefix="/api/v1")
 
 @bp.get("/me/preferences")
 @openapi.summary("Your checkout preferences")
-@openapi.response(200, {"application/json": PreferencesOut})
+@openapi.response(200, json_doc(PreferencesOut))
 @login_required
 async def get_preferences(request: Request):
     return json(await service.get_preferences(request.ctx.user_id))
@@ -39,7 +39,7 @@ async def get_preferences(request: Request):
 
 @bp.patch("/me/preferences")
 @openapi.summary("Change any subset of your preferences")
-@openapi.response(200, {"application/json": PreferencesOut})
+@openapi.response(200, json_doc(PreferencesOut))
 @login_required
 @body(PreferencesPatch)
 async def patch_preferences(request: Request, body: PreferencesPatch):
@@ -52,7 +52,7 @@ async def patch_preferences(request: Request, body: PreferencesPatch):
 @openapi.summary("Your saved addresses, newest first")
 @openapi.parameter("limit", int, description="1..100, default 20")
 @openapi.parameter("cursor", str, description="next_cursor of the previous page")
-@openapi.response(200, {"application/json": AddressPage})
+@openapi.response(200, json_doc(AddressPage))
 @login_required
 async def list_addresses(request: Request):
     limit, before_id = page_params(request)
@@ -62,31 +62,31 @@ async def list_addresses(request: Request):
 
 @bp.post("/me/addresses")
 @openapi.summary("Save an address (wx.chooseAddress's object or snake_case)")
-@openapi.response(201, {"application/json": AddressOut})
+@openapi.response(201, json_doc(AddressOut))
 @login_required
 @body(AddressIn)
 async def create_address(request: Request, body: AddressIn):
     return json(await service.create_address(request.ctx.user_id, body), status=201)
 
 
-@bp.get("/me/addresses/<address_id:str>")
+@bp.get(f"/me/addresses/<address_id:{ID}>")
 @openapi.summary("One of your addresses")
-@openapi.response(200, {"application/json": AddressOut})
+@openapi.response(200, json_doc(AddressOut))
 @login_required
 async def get_address(request: Request, address_id: str):
     return json(await service.get_address(request.ctx.user_id, address_id))
 
 
-@bp.put("/me/addresses/<address_id:str>")
+@bp.put(f"/me/addresses/<address_id:{ID}>")
 @openapi.summary("Replace one of your addresses")
-@openapi.response(200, {"application/json": AddressOut})
+@openapi.response(200, json_doc(AddressOut))
 @login_required
 @body(AddressIn)
 async def replace_address(request: Request, address_id: str, body: AddressIn):
     return json(await service.replace_address(request.ctx.user_id, address_id, body))
 
 
-@bp.delete("/me/addresses/<address_id:str>")
+@bp.delete(f"/me/addresses/<address_id:{ID}>")
 @openapi.summary("Delete one of your addresses")
 @openapi.response(204, None)
 @login_required
@@ -99,7 +99,7 @@ async def delete_address(request: Request, address_id: str):
 
 @bp.get("/me/invoice")
 @openapi.summary("Your invoice title (404 when you have none)")
-@openapi.response(200, {"application/json": InvoiceOut})
+@openapi.response(200, json_doc(InvoiceOut))
 @login_required
 async def get_invoice(request: Request):
     return json(await service.get_invoice(request.ctx.user_id))
@@ -107,7 +107,7 @@ async def get_invoice(request: Request):
 
 @bp.put("/me/invoice")
 @openapi.summary("Save your invoice title (wx.chooseInvoiceTitle's object or snake_case)")
-@openapi.response(200, {"application/json": InvoiceOut})
+@openapi.response(200, json_doc(InvoiceOut))
 @login_required
 @body(InvoiceIn)
 async def put_invoice(request: Request, body: InvoiceIn):
@@ -127,7 +127,7 @@ async def delete_invoice(request: Request):
 
 @bp.post("/me/phone")
 @openapi.summary("Bind your phone number with a getPhoneNumber code")
-@openapi.response(200, {"application/json": PhoneOut})
+@openapi.response(200, json_doc(PhoneOut))
 @login_required
 @body(PhoneBody)
 async def bind_phone(request: Request, body: PhoneBody):
@@ -136,7 +136,7 @@ async def bind_phone(request: Request, body: PhoneBody):
 
 @bp.get("/checkout/prefill")
 @openapi.summary("Everything a checkout page needs, in one round trip")
-@openapi.response(200, {"application/json": PrefillOut})
+@openapi.response(200, json_doc(PrefillOut))
 @login_required
 async def checkout_prefill(request: Request):
     return json(await service.prefill(request.ctx.user_id))

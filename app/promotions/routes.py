@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.core.errors import ValidationFailed
-from app.core.http import body, json, page, page_params
+from app.core.http import ID, body, json, json_doc, page, page_params
 from app.operators.guard import MANAGE, READ, operator_required
 from app.promotions import service
 from app.promotions.schemas import PromotionIn, PromotionOut, PromotionPage, PromotionPatch
@@ -28,7 +28,7 @@ def _enabled_filter(request: Request) -> bool | None:
 @openapi.parameter("enabled", bool, description="true or false; both when absent")
 @openapi.parameter("limit", int, description="1..100, default 20")
 @openapi.parameter("cursor", str, description="next_cursor of the previous page")
-@openapi.response(200, {"application/json": PromotionPage})
+@openapi.response(200, json_doc(PromotionPage))
 @operator_required(*READ)
 async def list_promotions(request: Request):
     limit, before_id = page_params(request)
@@ -38,7 +38,7 @@ async def list_promotions(request: Request):
 
 @bp.post("")
 @openapi.summary("Create a promotion")
-@openapi.response(201, {"application/json": PromotionOut})
+@openapi.response(201, json_doc(PromotionOut))
 @operator_required(*MANAGE)
 @body(PromotionIn)
 async def create_promotion(request: Request, body: PromotionIn):
@@ -46,17 +46,17 @@ async def create_promotion(request: Request, body: PromotionIn):
     return json(view, status=201)
 
 
-@bp.get("/<promotion_id:str>")
+@bp.get(f"/<promotion_id:{ID}>")
 @openapi.summary("One promotion")
-@openapi.response(200, {"application/json": PromotionOut})
+@openapi.response(200, json_doc(PromotionOut))
 @operator_required(*READ)
 async def get_promotion(request: Request, promotion_id: str):
     return json(await service.get_promotion(promotion_id))
 
 
-@bp.patch("/<promotion_id:str>")
+@bp.patch(f"/<promotion_id:{ID}>")
 @openapi.summary("Change any subset of a promotion; {\"enabled\": false} switches it off everywhere at once")
-@openapi.response(200, {"application/json": PromotionOut})
+@openapi.response(200, json_doc(PromotionOut))
 @operator_required(*MANAGE)
 @body(PromotionPatch)
 async def update_promotion(request: Request, promotion_id: str, body: PromotionPatch):

@@ -64,13 +64,13 @@ class Conditions(BaseModel):
 
 
 class _PromotionFields(BaseModel):
-    amount_off_fen: Optional[int] = Field(default=None, gt=0, le=MAX_FEN, strict=True)
+    amount_off_fen: Optional[int] = Field(default=None, ge=1, le=MAX_FEN, strict=True)
     percent_off: Optional[int] = Field(default=None, ge=1, le=99, strict=True)
-    threshold_fen: Optional[int] = Field(default=None, gt=0, le=MAX_FEN, strict=True)
+    threshold_fen: Optional[int] = Field(default=None, ge=1, le=MAX_FEN, strict=True)
     starts_at: Optional[datetime] = None
     ends_at: Optional[datetime] = None
     per_user_limit: Optional[int] = Field(default=None, ge=1, le=1_000_000, strict=True)
-    budget_fen: Optional[int] = Field(default=None, gt=0, le=10 * MAX_FEN, strict=True)
+    budget_fen: Optional[int] = Field(default=None, ge=1, le=10 * MAX_FEN, strict=True)
 
     @field_validator("starts_at", "ends_at")
     @classmethod

@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.core.errors import AppError
-from app.core.http import json, parse, read_json
+from app.core.http import ID, json, json_doc, parse, read_json
 from app.operators.guard import MANAGE, operator_required
 from app.refunds import service
 from app.refunds.schemas import RefundBody
@@ -14,9 +14,9 @@ from app.refunds.schemas import RefundBody
 bp = Blueprint("refunds_admin", url_prefix="/admin/v1")
 
 
-@bp.post("/orders/<order_id:str>/refund")
+@bp.post(f"/orders/<order_id:{ID}>/refund")
 @openapi.summary("Refund a paid order in full or in part (Idempotency-Key required)")
-@openapi.definition(body={"application/json": RefundBody})
+@openapi.definition(body=json_doc(RefundBody))
 @operator_required(*MANAGE)
 async def refund_order(request: Request, order_id: str):
     key = (request.headers.get("idempotency-key") or "").strip()

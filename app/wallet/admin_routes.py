@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic_ext import openapi
 
-from app.core.http import body, json
+from app.core.http import ID, body, json, json_doc
 from app.operators.guard import MANAGE, operator_required
 from app.wallet.credit import MAX_CREDIT_FEN, credit
 
@@ -17,7 +17,7 @@ bp = Blueprint("wallet_admin", url_prefix="/admin/v1/wallets")
 
 
 class CreditBody(BaseModel):
-    amount_fen: int = Field(gt=0, le=MAX_CREDIT_FEN, strict=True)
+    amount_fen: int = Field(ge=1, le=MAX_CREDIT_FEN, strict=True)
     reason: str = Field(min_length=1, max_length=200)
 
 
@@ -37,9 +37,9 @@ class CreditOut(BaseModel):
     entry: LedgerEntryOut
 
 
-@bp.post("/<user_id:str>/credit")
+@bp.post(f"/<user_id:{ID}>/credit")
 @openapi.summary("Credit a user's wallet")
-@openapi.response(201, {"application/json": CreditOut})
+@openapi.response(201, json_doc(CreditOut))
 @operator_required(*MANAGE)
 @body(CreditBody)
 async def credit_wallet(request: Request, user_id: str, body: CreditBody):

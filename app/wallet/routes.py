@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.auth.guard import login_required
-from app.core.http import body, json, no_content, page, page_params
+from app.core.http import body, json, json_doc, no_content, page, page_params
 from app.wallet import service
 from app.wallet.schemas import SetPinBody, WalletOut, WalletPatch
 
@@ -21,7 +21,7 @@ def _entry(entry) -> dict:
 
 @bp.get("")
 @openapi.summary("Wallet balance and PIN state")
-@openapi.response(200, {"application/json": WalletOut})
+@openapi.response(200, json_doc(WalletOut))
 @login_required
 async def get_wallet(request: Request):
     return json((await service.view(request.ctx.user_id)).to_dict())
@@ -29,7 +29,7 @@ async def get_wallet(request: Request):
 
 @bp.patch("")
 @openapi.summary("Set the password-free limit (needs the PIN)")
-@openapi.response(200, {"application/json": WalletOut})
+@openapi.response(200, json_doc(WalletOut))
 @login_required
 @body(WalletPatch)
 async def patch_wallet(request: Request, body: WalletPatch):

@@ -47,7 +47,7 @@ async def test_concurrent_creates_of_one_sku_make_one_product(client):
 
 
 @pytest.mark.parametrize("field, value, reason_part", [
-    ("price_fen", 0, "greater than 0"),
+    ("price_fen", 0, "greater than or equal to 1"),
     ("price_fen", 12.5, "integer"),
     ("price_fen", "100", "integer"),
     ("stock", -1, "greater than or equal to 0"),

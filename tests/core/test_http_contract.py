@@ -10,6 +10,18 @@ from tests.servers import ServedApp, free_port
 from tests.factories import assert_error, user_headers
 
 
+async def test_an_id_no_record_can_have_is_not_found(client):
+    """Too long, or not made of an id's characters: 404 like any unknown id, never a 500 from the database."""
+    headers = await user_headers(client)
+    for order_id in ("o" * 41, "%C3%B0%24%F2%8A%AC%98%0A", "ord 1", "ord_" + "Z" * 26):
+        assert_error(await client.get(f"/api/v1/orders/{order_id}", headers=headers), 404, "NOT_FOUND")
+        assert_error(await client.post(f"/api/v1/orders/{order_id}/cancel", headers=headers), 404, "NOT_FOUND")
+    assert_error(await client.get("/api/v1/me/addresses/" + "a" * 41, headers=headers), 404, "NOT_FOUND")
+    assert_error(await client.get("/api/v1/products/" + "p" * 41), 404, "NOT_FOUND")
+    spec = (await client.get("/openapi.json")).json()
+    assert "/api/v1/orders/{order_id}" in spec["paths"]
+
+
 async def test_unknown_route_is_not_found_in_the_contract_shape(client):
     error = assert_error(await client.get("/api/v1/nothing-here"), 404, "NOT_FOUND")
     assert error["message"] == "内容不存在"
@@ -63,6 +75,45 @@ async def test_health_and_readiness(client):
     assert ready.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
 
 
+def _refs(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _values(node, key: str) -> list:
+    if isinstance(node, dict):
+        return ([node[key]] if key in node else []) + [v for value in node.values() for v in _values(value, key)]
+    if isinstance(node, list):
+        return [v for value in node for v in _values(value, key)]
+    return []
+
+
+def _resolved(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+async def test_every_reference_in_the_openapi_documents_resolves(client):
+    for url in ("/openapi.json", "/docs/openapi.json"):
+        spec = (await client.get(url)).json()
+        schemas = spec.get("components", {}).get("schemas", {})
+        refs = set(_refs(spec))
+        assert refs, url  # the nested models (addresses in prefill, items in one-tap ...) are referenced
+        for ref in sorted(refs):
+            assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in schemas, (url, ref)
+        assert "$defs" not in str(spec)
+        # OpenAPI 3.0: exclusiveMinimum/Maximum are booleans beside minimum/maximum, never numbers (3.1's form).
+        assert not [v for v in _values(spec, "exclusiveMinimum") + _values(spec, "exclusiveMaximum")
+                    if not isinstance(v, bool)], url
+
+
 async def test_openapi_document_lists_the_contract_paths(client):
     response = await client.get("/openapi.json")
     assert response.status_code == 200
@@ -70,14 +121,19 @@ async def test_openapi_document_lists_the_contract_paths(client):
     assert spec["openapi"].startswith("3.")
     for path in ("/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/wallet"):
         assert path in spec["paths"], path
-    login_body = spec["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]["application/json"]
-    assert "code" in str(login_body)
+    def body_schema(path: str, method: str) -> dict:
+        media = spec["paths"][path][method]["requestBody"]["content"]["application/json"]
+        return _resolved(spec, media["schema"])
+
+    assert "code" in body_schema("/api/v1/auth/login", "post")["properties"]
     # Bodies of routes behind the login guard are documented too, once each, with their fields.
-    pin_body = spec["paths"]["/api/v1/wallet/pin"]["put"]["requestBody"]["content"]["application/json"]
-    assert "current_pin" in str(pin_body)
-    address = spec["paths"]["/api/v1/me/addresses"]["post"]
-    assert "detail" in str(address["requestBody"]) and "model_config" not in str(address["requestBody"])
-    assert address["security"] == [{"bearer": []}]
+    assert "current_pin" in body_schema("/api/v1/wallet/pin", "put")["properties"]
+    address = body_schema("/api/v1/me/addresses", "post")
+    assert "detail" in address["properties"] and "model_config" not in str(address)
+    assert spec["paths"]["/api/v1/me/addresses"]["post"]["security"] == [{"bearer": []}]
+    one_tap = body_schema("/api/v1/checkout/one-tap", "post")
+    items = one_tap["properties"]["items"]
+    assert "product_id" in str(_resolved(spec, items["anyOf"][0]["items"] if "anyOf" in items else items["items"]))
     docs = await client.get("/docs")
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]

@@ -46,7 +46,7 @@ async def test_defaults_and_amounts_the_kind_does_not_use_are_dropped(client):
 
 @pytest.mark.parametrize("body, field, reason_part", [
     ({"kind": "amount_off"}, "amount_off_fen", "required for kind amount_off"),
-    ({"kind": "amount_off", "amount_off_fen": 0}, "amount_off_fen", "greater than 0"),
+    ({"kind": "amount_off", "amount_off_fen": 0}, "amount_off_fen", "greater than or equal to 1"),
     ({"kind": "percent_off"}, "percent_off", "required"),
     ({"kind": "percent_off", "percent_off": 0}, "percent_off", "greater than or equal to 1"),
     ({"kind": "percent_off", "percent_off": 100}, "percent_off", "less than or equal to 99"),
