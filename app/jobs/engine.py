@@ -155,10 +155,10 @@ class JobEngine:
         """Claim the due orders and refunds and kick one task each; kick the outbox if anything waits there."""
         claims = await order_jobs.claim_due(now, limit=SWEEP_BATCH)
         for claim in claims:
-            await self._due_order.kiq(claim.order_id, claim.lease_until.isoformat())
+            await self._due_order.kiq(claim.id, claim.lease_until.isoformat())
         refund_claims = await refund_jobs.claim_due(now, limit=SWEEP_BATCH)
         for refund_claim in refund_claims:
-            await self._due_refund.kiq(refund_claim.refund_id, refund_claim.lease_until.isoformat())
+            await self._due_refund.kiq(refund_claim.id, refund_claim.lease_until.isoformat())
         if await outbox.has_pending():
             await self._outbox.kiq()
         return len(claims) + len(refund_claims)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
 from tortoise.expressions import Q
 
 from app.deps import Deps
+from app.jobs.leases import Claim, claim
 from app.notify import providers
 from app.orders.models import PAYING, Order
 from app.orders.service import close_unpaid, now_utc
@@ -46,12 +46,6 @@ def first_query_at(order: Order, schedule: tuple[int, ...]) -> datetime:
     return next_query_at(order.created_at, order.expires_at, schedule, 0)
 
 
-@dataclass(frozen=True)
-class Claim:
-    order_id: str
-    lease_until: datetime
-
-
 async def claim_due(now: datetime, limit: int = 200, order_ids: Optional[list[str]] = None) -> list[Claim]:
     """Claim the PAYING WeChat Pay orders due at `now` (among `order_ids` if given): each for one worker only,
     for LEASE_S seconds. An order with no `next_query_at` (its prepay never came back) is due at its expiry.
@@ -60,13 +54,7 @@ async def claim_due(now: datetime, limit: int = 200, order_ids: Optional[list[st
         Q(next_query_at__lte=now) | Q(next_query_at=None, expires_at__lte=now))
     if order_ids is not None:
         query = query.filter(id__in=order_ids)
-    rows = await query.order_by("expires_at").limit(limit).values_list("id", "next_query_at")
-    lease_until = now + timedelta(seconds=LEASE_S)
-    claims = []
-    for order_id, due_at in rows:
-        if await Order.filter(id=order_id, status=PAYING, next_query_at=due_at).update(next_query_at=lease_until):
-            claims.append(Claim(order_id, lease_until))
-    return claims
+    return await claim(query, {"status": PAYING}, now, lease_s=LEASE_S, order_by="expires_at", limit=limit)
 
 
 async def run_due_order(deps: Deps, order_id: str, lease_until: datetime, now: Optional[datetime] = None) -> str:

@@ -10,9 +10,9 @@ the first refund rather than a second one.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from app.jobs.leases import Claim, claim
 from app.orders.service import now_utc
 from app.payments import PaymentProviderError, RefundNotFound
 from app.refunds import service
@@ -21,26 +21,13 @@ from app.refunds.schedule import LEASE_S, next_query_at
 
 log = logging.getLogger("yijian.refunds.jobs")
 
-__all__ = ["RefundClaim", "claim_due", "run_due_refund"]
+__all__ = ["claim_due", "run_due_refund"]
 
 
-@dataclass(frozen=True)
-class RefundClaim:
-    refund_id: str
-    lease_until: datetime
-
-
-async def claim_due(now: datetime, limit: int = 200) -> list[RefundClaim]:
+async def claim_due(now: datetime, limit: int = 200) -> list[Claim]:
     """Claim the PROCESSING WeChat Pay refunds due at `now`, each for one worker only, for LEASE_S seconds."""
-    rows = await (Refund.filter(status=PROCESSING, next_query_at__lte=now).exclude(provider=service.WALLET)
-                  .order_by("next_query_at").limit(limit).values_list("id", "next_query_at"))
-    lease_until = now + timedelta(seconds=LEASE_S)
-    claims = []
-    for refund_id, due_at in rows:
-        if await Refund.filter(id=refund_id, status=PROCESSING, next_query_at=due_at).update(
-                next_query_at=lease_until):
-            claims.append(RefundClaim(refund_id, lease_until))
-    return claims
+    due = Refund.filter(status=PROCESSING, next_query_at__lte=now).exclude(provider=service.WALLET)
+    return await claim(due, {"status": PROCESSING}, now, lease_s=LEASE_S, order_by="next_query_at", limit=limit)
 
 
 async def run_due_refund(refund_id: str, lease_until: datetime) -> str:
