@@ -93,8 +93,14 @@ async def _revoke(deps: Deps, session_id: str, reason: str) -> None:
 async def refresh(deps: Deps, refresh_token: str) -> TokenPair:
     claims = deps.tokens.decode(refresh_token, audience=AUDIENCE_APP, kind="refresh")
     session = await LoginSession.get_or_none(id=claims.session_id)
-    if session is None or session.user_id != claims.subject or session.revoked_at is not None:
+    if session is None or session.user_id != claims.subject:
         raise AuthError("AUTH_TOKEN_INVALID")
+    if session.revoked_at is not None:
+        # An already rotated token of a family revoked for reuse is a reuse too (a concurrent refresh can read the
+        # session only after the first reuse revoked it); the family's newest token, or a logged-out family's,
+        # is simply invalid.
+        reused = session.revoke_reason == "reused" and session.current_jti != claims.jti
+        raise AuthError("AUTH_REFRESH_REUSED" if reused else "AUTH_TOKEN_INVALID")
     tokens, new_claims = _issue_pair(deps, claims.subject, session.id)
     rotated = await LoginSession.filter(id=session.id, current_jti=claims.jti, revoked_at=None).update(
         current_jti=new_claims.jti

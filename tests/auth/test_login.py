@@ -68,6 +68,9 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client):
     # The thief replays the old refresh token: the family is revoked.
     assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
                  401, "AUTH_REFRESH_REUSED")
+    # Replayed again (or by a concurrent request that read the family only after it was revoked): still a reuse.
+    assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
+                 401, "AUTH_REFRESH_REUSED")
     # Now the legitimate holder's newer refresh token and access token are dead too.
     assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]}),
                  401, "AUTH_TOKEN_INVALID")
