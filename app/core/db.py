@@ -41,7 +41,11 @@ def tortoise_config(database_url: str) -> dict:
         if "maxsize=" not in database_url:
             credentials_url = f"{database_url}{sep}minsize=1&maxsize=20"
         connection = expand_db_url(credentials_url)
+        connection["engine"] = "app.core.postgres_engine"  # Tortoise's, with cancelled transactions made safe
         connection["credentials"]["reset"] = _keep_session
+    elif database_url.startswith("sqlite"):
+        connection = expand_db_url(database_url)
+        connection["engine"] = "app.core.sqlite_engine"  # Tortoise's, with cancelled transactions made safe
     return {
         "connections": {"default": connection},
         "apps": {
