@@ -134,6 +134,8 @@ class OutboxEvent(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     done_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)
+    # While a worker runs the event's handler: no other may take it before this (app/jobs/outbox.py).
+    claimed_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox_events"

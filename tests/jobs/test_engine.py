@@ -73,6 +73,25 @@ async def test_an_outbox_event_runs_once_even_when_processed_concurrently():
         outbox.HANDLERS.pop("test.counted", None)
 
 
+async def test_an_outbox_event_being_handled_is_not_taken_by_a_worker_that_reads_it_meanwhile():
+    calls = []
+
+    @outbox.handles("test.claimed")
+    async def claimed(payload):
+        calls.append(payload["n"])
+        if len(calls) == 1:
+            # Another worker reads the outbox now, after this one claimed the event: it must leave it alone.
+            await outbox.process_pending()
+
+    try:
+        event = await OutboxEvent.create(kind="test.claimed", payload={"n": 1})
+        await outbox.process_pending()
+        await wait_until(lambda: _done(event.id))
+        assert calls == [1]
+    finally:
+        outbox.HANDLERS.pop("test.claimed", None)
+
+
 async def test_a_failing_outbox_handler_is_retried_later():
     attempts = []
 
