@@ -167,7 +167,7 @@ class JobEngine:
         return await order_jobs.run_due_order(self.deps, order_id, datetime.fromisoformat(lease_until))
 
     async def _run_outbox(self) -> int:
-        # One outbox run at a time: an event's claim has no expiry of its own (docs/jobs.md).
+        # One outbox run at a time saves work; each event's own claim is what keeps it to one run (docs/jobs.md).
         lock = self.deps.redis.lock(OUTBOX_LOCK, timeout=60, blocking=False)
         if not await lock.acquire():
             return 0
