@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Optional
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.core.security import new_id

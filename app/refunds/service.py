@@ -199,12 +199,6 @@ async def query_and_finish(refund: Refund) -> str:
                         amount_fen=state.amount_fen)
 
 
-async def refresh(refund_id: str) -> Refund:
-    """`query_and_finish` by id, answering the refund as it is afterwards."""
-    await query_and_finish(await Refund.get(id=refund_id))
-    return await Refund.get(id=refund_id)
-
-
 async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[str], cause: str, *,
                  failure: Optional[str] = None, amount_fen: Optional[int] = None) -> str:
     """Apply a refund's outcome once: "finished", "duplicate", "unchanged" (still processing), "unknown", or

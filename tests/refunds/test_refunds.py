@@ -125,12 +125,14 @@ async def test_provider_failure_leaves_the_refund_processing_until_retried(clien
 
 async def test_lost_refund_notification_is_recovered_by_query(client):
     from app.refunds import service
+    from app.refunds.models import Refund
 
     order = await paid_wechat_order(client)
     async with faults(client, {"kind": "notify_drop", "rate": 1, "apis": ["refund_notify"]}):
         created = (await refund(client, order["id"], order["payable_fen"])).json()
         for _ in range(100):
-            refreshed = await service.refresh(created["id"])
+            await service.query_and_finish(await Refund.get(id=created["id"]))
+            refreshed = await Refund.get(id=created["id"])
             if refreshed.status != "PROCESSING":
                 break
             await asyncio.sleep(0.02)
