@@ -22,6 +22,7 @@ from app.deps import Deps
 from app.orders import jobs as order_jobs, service as orders
 from app.orders.models import PAID, PAYING, Order, OrderPromotion
 from app.payments import PaymentProviderError, PaymentRequest
+from app.payments.providers.wallet import insufficient_balance
 from app.auth.models import User
 from app.notify import providers
 from app.preferences.models import InvoiceTitle
@@ -199,7 +200,7 @@ def _check_stock(checkout: Checkout) -> None:
 
 def _check_balance(wallet: Wallet, payable_fen: int) -> None:
     if wallet.balance_fen < payable_fen:
-        raise AppError("PAYMENT_INSUFFICIENT_BALANCE", balance_fen=wallet.balance_fen, payable_fen=payable_fen)
+        raise insufficient_balance(wallet.balance_fen, payable_fen)
 
 
 async def _charge_budgets(connection: BaseDBAsyncClient, priced: PriceResult, checkout: Checkout) -> None:

@@ -10,6 +10,11 @@ from app.core.security import new_id
 from app.wallet.models import LedgerEntry, Wallet
 
 
+def insufficient_balance(balance_fen: int, payable_fen: int) -> AppError:
+    """The one answer to a balance that does not cover the order, found early (checkout) or at the debit."""
+    return AppError("PAYMENT_INSUFFICIENT_BALANCE", balance_fen=balance_fen, payable_fen=payable_fen)
+
+
 class WalletProvider:
     name = "wallet"
 
@@ -20,8 +25,7 @@ class WalletProvider:
             balance_fen=F("balance_fen") - amount_fen)
         if not changed:
             wallet = await Wallet.get_or_none(user_id=user_id).using_db(connection)
-            raise AppError("PAYMENT_INSUFFICIENT_BALANCE", balance_fen=wallet.balance_fen if wallet else 0,
-                           payable_fen=amount_fen)
+            raise insufficient_balance(wallet.balance_fen if wallet else 0, amount_fen)
         return await self._entry(connection, user_id, "payment", -amount_fen, order_id, reason)
 
     async def credit(self, connection: BaseDBAsyncClient, user_id: str, amount_fen: int, *, kind: str,
