@@ -6,7 +6,7 @@ import pathlib
 
 from sanic import Blueprint, Sanic
 
-from . import control, miniprogram, pay_v2, pay_v3
+from . import bill_api, control, miniprogram, pay_v2, pay_v3
 from .state import SandboxState
 
 URL_PREFIX = "/sandbox/wechat"
@@ -22,6 +22,7 @@ def create_sandbox_blueprint(data_dir: pathlib.Path, time_factor: float = 1.0) -
     miniprogram.register(bp, state)
     pay_v3.register(bp, state)
     pay_v2.register(bp, state)
+    bill_api.register(bp, state)
     control.register(bp, state)
 
     @bp.before_server_stop

@@ -1,4 +1,4 @@
-"""Injected faults: a misbehaving WeChat (errors, timeouts) and network (lost, doubled, late, reordered notifications)."""
+"""Injected faults: a misbehaving WeChat (errors, timeouts, wrong bill hashes) and network (lost, doubled, late, reordered notifications)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ T = TypeVar("T")
 
 API_FAULTS = ("api_error", "api_timeout")
 NOTIFY_FAULTS = ("notify_drop", "notify_duplicate", "notify_delay", "notify_reorder")
+BILL_FAULTS = ("bill_bad_hash",)
 
 # Names a fault's `apis` may list (README.md documents them).
 MINIPROGRAM_APIS = ("jscode2session", "token", "phone")
-PAY_V3_APIS = ("jsapi", "query", "close", "refund", "refund_query")
-PAY_V2_APIS = ("unifiedorder", "orderquery", "closeorder", "v2_refund", "v2_refund_query")
+PAY_V3_APIS = ("jsapi", "query", "close", "refund", "refund_query", "tradebill", "billdownload")
+PAY_V2_APIS = ("unifiedorder", "orderquery", "closeorder", "v2_refund", "v2_refund_query", "downloadbill")
 API_NAMES = MINIPROGRAM_APIS + PAY_V3_APIS + PAY_V2_APIS
 NOTIFY_NAMES = ("pay_notify", "refund_notify", "v2_pay_notify", "v2_refund_notify")
+BILL_NAMES = ("tradebill",)
+KNOWN_NAMES = {**dict.fromkeys(API_FAULTS, API_NAMES), **dict.fromkeys(NOTIFY_FAULTS, NOTIFY_NAMES),
+               **dict.fromkeys(BILL_FAULTS, BILL_NAMES)}
 
 DEFAULT_DELAY_S = {"api_timeout": 10.0, "notify_delay": 5.0}
 
@@ -58,13 +62,13 @@ class Faults:
         if not isinstance(payload, dict):
             raise FaultInputError("body must be a JSON object")
         kind = payload.get("kind")
-        if kind not in API_FAULTS + NOTIFY_FAULTS:
-            raise FaultInputError(f"kind must be one of {', '.join(API_FAULTS + NOTIFY_FAULTS)}")
+        if kind not in KNOWN_NAMES:
+            raise FaultInputError(f"kind must be one of {', '.join(KNOWN_NAMES)}")
         rate = _number(payload.get("rate"), "rate")
         if not 0 <= rate <= 1:
             raise FaultInputError("rate must lie between 0 and 1")
         apis = payload.get("apis")
-        known = API_NAMES if kind in API_FAULTS else NOTIFY_NAMES
+        known = KNOWN_NAMES[kind]
         if apis is not None:
             if not isinstance(apis, list) or not apis or not all(isinstance(a, str) for a in apis):
                 raise FaultInputError("apis must be a non-empty list of names")

@@ -14,6 +14,7 @@ from . import service
 from .crypto import nonce_str, v2_sign
 from .faults import with_api_faults
 from .formats import CHINA_TZ, TRADE_STATE_DESC, parse_v2_time, parse_xml, to_xml, v2_paid_fields
+from .keys import SandboxKeys
 from .ledger import LedgerError, Order
 from .pay_v3 import OUT_REFUND_NO, OUT_TRADE_NO
 from .state import SandboxState
@@ -50,8 +51,30 @@ def xml_answer(fields: dict[str, str], status: int = 200) -> HTTPResponse:
     return HTTPResponse(to_xml(fields), status=status, content_type="text/xml; charset=utf-8")
 
 
-def _fail(return_msg: str, status: int = 200) -> HTTPResponse:
-    return xml_answer({"return_code": "FAIL", "return_msg": return_msg}, status)
+def fail(return_msg: str, status: int = 200, **extra: str) -> HTTPResponse:
+    return xml_answer({"return_code": "FAIL", "return_msg": return_msg, **extra}, status)
+
+
+def system_busy() -> HTTPResponse:
+    """The api_error fault's answer: HTTP 500, return_code FAIL."""
+    return fail("SYSTEMERROR 系统繁忙，请稍后再试", 500)
+
+
+def checked_request(keys: SandboxKeys, body: bytes) -> tuple[dict[str, str], str | None]:
+    """The request's fields and, when WeChat would refuse it outright (return_code FAIL), why."""
+    params = parse_xml(body)
+    if params is None:
+        return {}, "XML格式错误"
+    sign_type = params.get("sign_type") or "MD5"
+    if sign_type not in SIGN_TYPES:
+        return params, "sign_type参数格式错误"
+    if params.get("mch_id") != keys.mchid:
+        return params, "mch_id参数格式错误"
+    if not hmac.compare_digest(v2_sign(params, keys.apiv2_key, sign_type), params.get("sign", "")):
+        return params, "签名错误"
+    if not params.get("nonce_str"):
+        return params, "缺少参数nonce_str"
+    return params, None
 
 
 def _required(params: dict[str, str], *keys: str) -> None:
@@ -86,23 +109,11 @@ def register(bp: Blueprint, state: SandboxState) -> None:
     def route(path: str, api: str):
         def decorate(handler: Callable[[dict[str, str]], dict[str, str]]):
             async def endpoint(request: Request) -> HTTPResponse:
-                def system_error() -> HTTPResponse:
-                    return _fail("SYSTEMERROR 系统繁忙，请稍后再试", 500)
-
                 async def answer() -> HTTPResponse:
-                    params = parse_xml(request.body)
-                    if params is None:
-                        return _fail("XML格式错误")
+                    params, problem = checked_request(keys, request.body)
+                    if problem:
+                        return fail(problem)
                     sign_type = params.get("sign_type") or "MD5"
-                    if sign_type not in SIGN_TYPES:
-                        return _fail("sign_type参数格式错误")
-                    if params.get("mch_id") != keys.mchid:
-                        return _fail("mch_id参数格式错误")
-                    expected = v2_sign(params, keys.apiv2_key, sign_type)
-                    if not hmac.compare_digest(expected, params.get("sign", "")):
-                        return _fail("签名错误")
-                    if not params.get("nonce_str"):
-                        return _fail("缺少参数nonce_str")
                     try:
                         if params.get("appid") != keys.appid:
                             raise V2Error("APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配")
@@ -116,7 +127,7 @@ def register(bp: Blueprint, state: SandboxState) -> None:
                     fields["sign"] = v2_sign(fields, keys.apiv2_key, sign_type)
                     return xml_answer(fields)
 
-                return await with_api_faults(state.faults, api, system_error, answer)
+                return await with_api_faults(state.faults, api, system_busy, answer)
 
             endpoint.__name__ = f"v2_{api}"
             bp.add_route(endpoint, path, methods=["POST"], name=endpoint.__name__)

@@ -93,7 +93,7 @@ def signature_problem(state: SandboxState, request: Request) -> str | None:
     return "错误的签名，验签失败"
 
 
-Handler = Callable[..., Awaitable[tuple[int, dict | None]]]
+Handler = Callable[..., Awaitable[tuple[int, dict | None] | HTTPResponse]]
 
 
 def _json_object(request: Request) -> dict:
@@ -145,7 +145,13 @@ def _mchid_matches(state: SandboxState, mchid) -> None:
         raise V3Error(400, "PARAM_ERROR", "mchid 与请求方商户号不一致")
 
 
-def register(bp: Blueprint, state: SandboxState) -> None:
+def v3_route(bp: Blueprint, state: SandboxState):
+    """`@route(method, path, api)`: the signature checked first, then api faults, then the handler.
+
+    A handler answers `(status, payload)`, signed here, or a ready HTTPResponse (a bill file: WeChat
+    does not sign downloads); a V3Error becomes its signed `{"code", "message"}`.
+    """
+
     def route(method: str, path: str, api: str, name: str | None = None):
         def decorate(handler: Handler) -> Handler:
             async def endpoint(request: Request, **params) -> HTTPResponse:
@@ -159,10 +165,10 @@ def register(bp: Blueprint, state: SandboxState) -> None:
                 async def answer() -> HTTPResponse:
                     try:
                         body = _json_object(request) if method == "POST" else None
-                        status, payload = await handler(request, body, **params)
+                        result = await handler(request, body, **params)
                     except V3Error as exc:
                         return signed_answer(state, exc.status, {"code": exc.code, "message": exc.message})
-                    return signed_answer(state, status, payload)
+                    return result if isinstance(result, HTTPResponse) else signed_answer(state, *result)
 
                 return await with_api_faults(state.faults, api, system_error, answer)
 
@@ -171,6 +177,12 @@ def register(bp: Blueprint, state: SandboxState) -> None:
             return handler
 
         return decorate
+
+    return route
+
+
+def register(bp: Blueprint, state: SandboxState) -> None:
+    route = v3_route(bp, state)
 
     @route("POST", "/v3/pay/transactions/jsapi", "jsapi")
     async def jsapi(request: Request, body: dict):

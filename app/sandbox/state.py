@@ -10,6 +10,7 @@ from collections.abc import Awaitable
 
 import httpx
 
+from .bills import BillDownloads
 from .faults import Faults
 from .keys import SandboxKeys, load_or_create_keys
 from .ledger import Ledger
@@ -29,6 +30,7 @@ class SandboxState:
         self.stable_token: tuple[str, float] | None = None
         self.ledger = Ledger()
         self.faults = Faults()
+        self.bill_downloads = BillDownloads()
         self._tasks: set[asyncio.Task] = set()
         self._http: httpx.AsyncClient | None = None
         self.notifier = Notifier(self.keys, self.faults, self.time_factor, self.spawn, self.http)
