@@ -9,6 +9,7 @@ from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from tortoise import Tortoise
 
+from app.admin.routes import bp as admin_console_bp
 from app.auth import service as auth_service
 from app.auth.routes import bp as auth_bp
 from app.catalog.routes import admin_bp as catalog_admin_bp, public_bp as catalog_bp
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     for bp in (auth_bp, preferences_bp, wallet_bp, operators_bp, catalog_admin_bp, catalog_bp, promotions_bp,
                wallet_admin_bp, checkout_bp, orders_bp, orders_admin_bp, refunds_bp, notify_bp):
         app.blueprint(bp)
+    app.blueprint(admin_console_bp)
     if settings.sandbox:
         from app.sandbox import create_sandbox_blueprint
 

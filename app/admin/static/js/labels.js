@@ -1,0 +1,22 @@
+// Chinese names of the API's codes; an unknown code is shown as it is.
+
+export const ORDER_STATUS = {
+  PAYING: '待支付', PAID: '已支付', CLOSED: '已关闭', REFUNDING: '退款中', REFUNDED: '已退款',
+  PARTIALLY_REFUNDED: '部分退款',
+};
+export const REFUND_STATUS = { PROCESSING: '处理中', SUCCESS: '成功', FAILED: '失败' };
+export const PAYMENT_METHOD = { wechatpay: '微信支付', wallet: '钱包余额' };
+export const PROMOTION_KIND = { amount_off: '立减', percent_off: '折扣', threshold: '满减' };
+export const FLAG = {
+  amount_mismatch: '金额不符', paid_after_close: '关单后支付', refund_mismatch: '退款信息不符',
+  refund_abnormal: '退款异常',
+};
+export const FAILURE_REASON = {
+  PAYMENT_INSUFFICIENT_BALANCE: '余额不足', WALLET_PIN_WRONG: '密码错误', WALLET_PIN_LOCKED: '密码锁定',
+  PAYMENT_PROVIDER_UNAVAILABLE: '网络/支付通道异常', EXPIRED_UNPAID: '超时未支付', CANCELLED: '已取消',
+  USER_ABANDONED: '用户放弃支付',
+};
+
+export function label(names, code) {
+  return code === null || code === undefined ? '—' : names[code] || code;
+}
