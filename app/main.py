@@ -9,6 +9,7 @@ from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from tortoise import Tortoise
 
+from app.admin import apidocs
 from app.admin.routes import bp as admin_console_bp
 from app.auth import service as auth_service
 from app.auth.routes import bp as auth_bp
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         CORS=False,
         HEALTH=False,
     )
+    app.config.update(apidocs.config())  # /docs from this server's own copy of Swagger UI (works offline)
     app.ctx.settings = settings
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
     http.install(app)
@@ -60,6 +62,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
                wallet_admin_bp, checkout_bp, orders_bp, orders_admin_bp, refunds_bp, notify_bp):
         app.blueprint(bp)
     app.blueprint(admin_console_bp)
+    apidocs.install(app)
     if settings.sandbox:
         from app.sandbox import create_sandbox_blueprint
 
