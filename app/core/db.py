@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "app.orders.models",
     "app.notify.models",
     "app.refunds.models",
+    "app.jobs.models",
 ]
 
 

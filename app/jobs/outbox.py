@@ -15,8 +15,12 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
+from app.core.security import new_id
+from app.jobs.models import AppliedEvent
 from app.orders.models import OutboxEvent
 from app.orders.service import now_utc
 
@@ -27,14 +31,34 @@ BATCH = 100
 CLAIM_S = 120  # longer than any handler runs
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, list[Handler]] = {}
 
 
 def handles(kind: str) -> Callable[[Handler], Handler]:
+    """Register a consumer of `kind`; every consumer runs on every attempt (see `first_application`)."""
     def register(handler: Handler) -> Handler:
-        HANDLERS[kind] = handler
+        HANDLERS.setdefault(kind, []).append(handler)
         return handler
     return register
+
+
+async def emit(connection: BaseDBAsyncClient, kind: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Write an event in the caller's transaction; its payload gains a unique `event_id`."""
+    return await OutboxEvent.create(kind=kind, payload={**payload, "event_id": new_id("evt")}, using_db=connection)
+
+
+async def first_application(connection: BaseDBAsyncClient, consumer: str, payload: dict[str, Any]) -> bool:
+    """True the first time `consumer` applies this event; call it inside the transaction that applies it, so the
+    record and the effect commit (or roll back) together. Events without an `event_id` are always applied."""
+    event_id = payload.get("event_id")
+    if not isinstance(event_id, str):
+        return True
+    try:
+        async with connection._in_transaction() as savepoint:  # a duplicate must not abort the caller's transaction
+            await AppliedEvent.create(consumer=consumer, event_id=event_id, using_db=savepoint)
+    except IntegrityError:
+        return False
+    return True
 
 
 @handles("order.paid")
@@ -62,11 +86,12 @@ async def process_pending(limit: int = BATCH) -> int:
             attempts=F("attempts") + 1, claimed_until=now + timedelta(seconds=CLAIM_S))
         if not claimed:
             continue  # another worker has it
-        handler = HANDLERS.get(event.kind)
+        handlers = HANDLERS.get(event.kind)
         try:
-            if handler is None:
+            if not handlers:
                 raise LookupError(f"no outbox handler for {event.kind!r}")
-            await handler(event.payload)
+            for handler in handlers:
+                await handler(event.payload)
         except Exception:
             log.exception("outbox event failed", extra={"fields": {"event_id": event.id, "kind": event.kind,
                                                                    "attempt": event.attempts + 1}})

@@ -15,10 +15,11 @@ from typing import Any, Literal, Optional
 from tortoise.transactions import in_transaction
 
 from app.core.security import new_id
+from app.jobs import outbox
 from app.notify import providers
 from app.orders import service as orders
 from app.orders.service import flag
-from app.orders.models import CLOSED, PAID, PAYING, REFUNDING, Order, OrderFlag, OutboxEvent, Payment
+from app.orders.models import CLOSED, PAID, PAYING, REFUNDING, Order, OrderFlag, Payment
 from app.payments import TransactionState
 from app.refunds import service as refunds
 
@@ -115,11 +116,11 @@ async def _mark_paid(order: Order, state: TransactionState, cause: str, api: str
                                        transaction_id=state.transaction_id, next_query_at=None):
             return False
         await _record_payment(connection, order, state, api)
-        await OutboxEvent.create(kind="order.paid", payload={
+        await outbox.emit(connection, "order.paid", {
             "order_id": order.id, "user_id": order.user_id, "out_trade_no": order.out_trade_no,
             "transaction_id": state.transaction_id, "amount_fen": state.amount_total_fen,
             "payment_method": order.payment_method, "cause": cause,
-        }, using_db=connection)
+        })
     return True
 
 

@@ -24,7 +24,7 @@ from app.jobs import outbox
 from app.notify import providers
 from app.operators import audit
 from app.orders import service as orders
-from app.orders.models import PAID, PARTIALLY_REFUNDED, REFUNDED, REFUNDING, Order, OutboxEvent, Payment
+from app.orders.models import PAID, PARTIALLY_REFUNDED, REFUNDED, REFUNDING, Order, Payment
 from app.payments import ProviderRejected, ProviderUnavailable, RefundRequest, RefundState
 from app.payments.providers.wallet import WalletProvider
 from app.refunds import schedule
@@ -125,7 +125,7 @@ async def _reserve(order: Order, refund: Refund, operator_id: str) -> None:
                                        refunded_fen=total, guard={"refunded_fen": order.refunded_fen}):
             raise _OrderMoved()
         if refund.provider != WALLET:
-            await OutboxEvent.create(kind="refund.submit", payload={"refund_id": refund.id}, using_db=connection)
+            await outbox.emit(connection, "refund.submit", {"refund_id": refund.id})
         if refund.provider == WALLET:
             await _wallet.credit(connection, order.user_id, refund.amount_fen, kind="refund", order_id=order.id,
                                  reason=refund.reason or "订单退款")
@@ -156,7 +156,7 @@ async def create_automatic(connection: BaseDBAsyncClient, order: Order, amount_f
                                  amount_fen=amount_fen, status=PROCESSING, reason="订单已关闭，自动退款",
                                  cause="paid_after_close", provider=provider, using_db=connection,
                                  next_query_at=schedule.first_query_at(orders.now_utc()))
-    await OutboxEvent.create(kind="refund.submit", payload={"refund_id": refund.id}, using_db=connection)
+    await outbox.emit(connection, "refund.submit", {"refund_id": refund.id})
     return refund
 
 
