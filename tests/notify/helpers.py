@@ -92,6 +92,20 @@ def transaction(keys: dict, order: dict, **overrides) -> dict:
     return resource
 
 
+def refund_resource(keys: dict, order: dict, refund, **overrides) -> dict:
+    """A REFUND.SUCCESS resource for `refund` (a Refund row) of `order`, as WeChat Pay writes it."""
+    resource = {
+        "mchid": keys["mchid"], "out_trade_no": order["out_trade_no"], "transaction_id": "42" + "0" * 26,
+        "out_refund_no": refund.out_refund_no, "refund_id": "50" + secrets.token_hex(14)[:27],
+        "refund_status": "SUCCESS", "user_received_account": "支付用户零钱",
+        "success_time": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600)),
+        "amount": {"total": order["payable_fen"], "refund": refund.amount_fen, "payer_total": order["payable_fen"],
+                   "payer_refund": refund.amount_fen},
+    }
+    resource.update(overrides)
+    return resource
+
+
 def seal(keys: dict, plaintext: dict, *, event_type: str = "TRANSACTION.SUCCESS",
          original_type: str = "transaction") -> str:
     """The notification body: `resource` sealed with AEAD_AES_256_GCM under the APIv3 key."""
@@ -153,14 +167,41 @@ class faults:
 
 
 async def rows(order_id: str) -> dict:
-    """What the database holds for the order: payments, paid outbox events, transitions, flags."""
+    """What the database holds for the order: payments, outbox events (all kinds, and `order.paid` ones),
+    transitions, flags."""
     from app.orders.models import OrderFlag, OrderTransition, OutboxEvent, Payment
+    from app.refunds.models import Refund
 
-    events = [e for e in await OutboxEvent.filter(kind="order.paid") if e.payload.get("order_id") == order_id]
-    return {"payments": await Payment.filter(order_id=order_id).count(), "paid_events": len(events),
+    refund_ids = set(await Refund.filter(order_id=order_id).values_list("id", flat=True))
+    events = [e for e in await OutboxEvent.all()
+              if e.payload.get("order_id") == order_id or e.payload.get("refund_id") in refund_ids]
+    return {"payments": await Payment.filter(order_id=order_id).count(), "outbox": len(events),
+            "paid_events": sum(e.kind == "order.paid" for e in events),
             "transitions": [(t.from_status, t.to_status, t.cause)
                             for t in await OrderTransition.filter(order_id=order_id).order_by("id")],
             "flags": sorted(f.kind for f in await OrderFlag.filter(order_id=order_id))}
+
+
+async def refused(client: httpx.AsyncClient, body: str, headers: dict[str, str], status: int, verdict: str,
+                  path: str = "/notify/wechatpay") -> dict:
+    """Deliver a notification that must be refused: answered `status` FAIL, kept in the log (raw body and headers)
+    with `verdict`. Answers the log entry; what the refusal must not have changed is the caller's to check."""
+    answer = await notify(client, body, headers, path=path)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["code"] == "FAIL" and answer.json()["message"]
+    entry = next(e for e in await notifications_log(client, verdict=verdict)
+                 if e["headers"].get("wechatpay-signature") == headers["Wechatpay-Signature"])
+    assert entry["endpoint"] == path and entry["answer"]["status"] == status and entry["body"] == body
+    assert entry["headers"]["wechatpay-timestamp"] == headers["Wechatpay-Timestamp"]
+    return entry
+
+
+async def sandbox_v3_get(client: httpx.AsyncClient, keys: dict, path: str) -> httpx.Response:
+    """A GET of the sandbox's WeChat Pay APIv3 (`path` relative to its base URL), signed as the merchant."""
+    from tests.sandbox.conftest import authorization
+
+    return await client.get(SANDBOX + path, headers={"Authorization": authorization(keys, "GET", path, ""),
+                                                      "Accept": "application/json"})
 
 
 async def first_attempt(client: httpx.AsyncClient, out_trade_no: str) -> dict:

@@ -12,9 +12,14 @@ import time
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+import pytest
+
 from tests.notify.helpers import (
-    admin_order, notifications_log, notify, rows, sandbox_keys, seal, sign, transaction, wechat_order,
+    admin_order, notifications_log, notify, refused, rows, sandbox_keys, seal, sign, transaction, wechat_order,
 )
+
+UNTOUCHED = {"payments": 0, "outbox": 0, "paid_events": 0, "transitions": [(None, "PAYING", "one_tap")],
+             "flags": []}
 
 
 async def _paying(client):
@@ -23,15 +28,10 @@ async def _paying(client):
 
 
 async def _refused(client, order, body, headers, status, verdict):
-    answer = await notify(client, body, headers)
-    assert answer.status_code == status, answer.text
-    assert answer.json()["code"] == "FAIL" and answer.json()["message"]
+    """Refused, logged, and nothing changed: still PAYING, no transition, payment, flag or outbox event."""
+    await refused(client, body, headers, status, verdict)
     assert (await admin_order(client, order["id"]))["status"] == "PAYING"
-    assert (await rows(order["id"]))["payments"] == 0
-    entry = next(e for e in await notifications_log(client, verdict=verdict)
-                 if e["headers"].get("wechatpay-signature") == headers["Wechatpay-Signature"])
-    assert entry["answer"]["status"] == status and entry["body"] == body
-    assert entry["headers"]["wechatpay-timestamp"] == headers["Wechatpay-Timestamp"]
+    assert await rows(order["id"]) == UNTOUCHED
 
 
 async def test_independently_built_notification_is_accepted(client):
@@ -104,9 +104,24 @@ async def test_wrong_amount_is_flagged_and_never_paid(client):
     assert (await notifications_log(client, order["out_trade_no"]))[0]["verdict"] == "flagged"
 
 
-async def test_other_merchant_is_flagged_and_never_paid(client):
+@pytest.mark.parametrize("field, value, flag", [
+    ("mchid", "1900000000", "account_mismatch"),
+    ("appid", "wx0000000000000000", "account_mismatch"),
+    ("amount", "USD", "amount_mismatch"),
+])
+async def test_transaction_of_another_account_or_currency_is_flagged_and_never_paid(client, field, value, flag):
     order, keys = await _paying(client)
-    body = seal(keys, transaction(keys, order, mchid="1900000000"))
-    assert (await notify(client, body, sign(keys, body))).status_code == 204
+    resource = transaction(keys, order)
+    if field == "amount":
+        resource["amount"] = {**resource["amount"], "currency": value, "payer_currency": value}
+    else:
+        resource[field] = value
+    body = seal(keys, resource)
+    answer = await notify(client, body, sign(keys, body))
+    assert answer.status_code == 204, answer.text  # recorded as flagged: WeChat's retry would not help
     detail = await admin_order(client, order["id"])
-    assert detail["status"] == "PAYING" and [f["kind"] for f in detail["flags"]] == ["account_mismatch"]
+    assert detail["status"] == "PAYING" and detail["transaction_id"] is None
+    assert [f["kind"] for f in detail["flags"]] == [flag]
+    assert (await rows(order["id"])) == {**UNTOUCHED, "flags": [flag]}
+    [entry] = await notifications_log(client, order["out_trade_no"])
+    assert entry["verdict"] == "flagged" and entry["answer"]["status"] == 204

@@ -3,8 +3,6 @@ refund notification whose facts differ from the refund changes nothing (app/refu
 
 from __future__ import annotations
 
-import secrets
-import time
 from datetime import timedelta
 
 from app.orders.models import OutboxEvent
@@ -13,7 +11,9 @@ from app.refunds.models import Refund
 from app.refunds.schedule import QUERY_SCHEDULE_S
 from tests.factories import assert_error
 from tests.jobs.helpers import now, wait_until
-from tests.notify.helpers import admin_order, faults, notifications_log, notify, sandbox_keys, seal, sign
+from tests.notify.helpers import (
+    admin_order, faults, notifications_log, notify, refund_resource, sandbox_keys, seal, sign,
+)
 from tests.refunds.helpers import paid_wechat_order, refund
 
 REFUND_NOTIFY = "/notify/wechatpay/refund"
@@ -71,19 +71,6 @@ async def _attempted(refund_id: str) -> bool:
     return row.query_attempts >= 1 and row.next_query_at > now()
 
 
-def _refund_resource(keys: dict, order: dict, row: Refund, **overrides) -> dict:
-    resource = {
-        "mchid": keys["mchid"], "out_trade_no": order["out_trade_no"], "transaction_id": "42" + "0" * 26,
-        "out_refund_no": row.out_refund_no, "refund_id": "50" + secrets.token_hex(14)[:27],
-        "refund_status": "SUCCESS", "user_received_account": "支付用户零钱",
-        "success_time": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600)),
-        "amount": {"total": order["payable_fen"], "refund": row.amount_fen, "payer_total": order["payable_fen"],
-                   "payer_refund": row.amount_fen},
-    }
-    resource.update(overrides)
-    return resource
-
-
 async def _send(client, keys: dict, resource: dict, event_type: str = "REFUND.SUCCESS"):
     body = seal(keys, resource, event_type=event_type, original_type="refund")
     return await notify(client, body, sign(keys, body), path=REFUND_NOTIFY)
@@ -96,9 +83,9 @@ async def test_refund_notification_with_another_amount_or_order_is_flagged_and_n
         created = (await refund(client, order["id"], 500)).json()
         await _park(created["id"])
         row = await Refund.get(id=created["id"])
-        wrong_amount = _refund_resource(keys, order, row, amount={"total": order["payable_fen"], "refund": 501,
+        wrong_amount = refund_resource(keys, order, row, amount={"total": order["payable_fen"], "refund": 501,
                                                                   "payer_total": 1, "payer_refund": 501})
-        wrong_order = _refund_resource(keys, order, row, out_trade_no="YJ" + "0" * 26)
+        wrong_order = refund_resource(keys, order, row, out_trade_no="YJ" + "0" * 26)
         for resource in (wrong_amount, wrong_order):
             answer = await _send(client, keys, resource)
             assert answer.status_code in (200, 204), answer.text  # acknowledged: WeChat's retry would not help
@@ -110,7 +97,7 @@ async def test_refund_notification_with_another_amount_or_order_is_flagged_and_n
                     if e["event_type"] == "REFUND.SUCCESS"]
         assert len(verdicts) >= 2
         # The true notification still finishes it.
-        assert (await _send(client, keys, _refund_resource(keys, order, row))).status_code in (200, 204)
+        assert (await _send(client, keys, refund_resource(keys, order, row))).status_code in (200, 204)
     detail = await admin_order(client, order["id"])
     assert detail["status"] == "PARTIALLY_REFUNDED" and detail["transitions"][-1]["cause"] == "notification"
 
@@ -122,7 +109,7 @@ async def test_abnormal_refund_is_flagged_and_still_followed(client):
         created = (await refund(client, order["id"], order["payable_fen"])).json()
         await _park(created["id"])
         row = await Refund.get(id=created["id"])
-        answer = await _send(client, keys, _refund_resource(keys, order, row, refund_status="ABNORMAL"),
+        answer = await _send(client, keys, refund_resource(keys, order, row, refund_status="ABNORMAL"),
                              event_type="REFUND.ABNORMAL")
         assert answer.status_code in (200, 204), answer.text
         assert (await Refund.get(id=created["id"])).status == "PROCESSING"
