@@ -58,8 +58,11 @@ async def test_refresh_rotates_and_the_old_refresh_token_stops_working(client):
     response = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert response.status_code == 200
     fresh = response.json()
-    assert fresh["refresh_token"] != tokens["refresh_token"]
+    assert fresh["refresh_token"] != tokens["refresh_token"] and fresh["access_token"] != tokens["access_token"]
     assert (await client.get("/api/v1/wallet", headers=bearer(fresh))).status_code == 200
+    # The old refresh token, sent again, gets no new pair (a rotated token presented again is a reuse, §3).
+    assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
+                 401, "AUTH_REFRESH_REUSED")
 
 
 async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client):
