@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import assert_error, make_operator, operator_headers, unique_label, user_headers
+from tests.factories import assert_error, bearer, login, make_operator, operator_headers, unique_label, user_headers
 
 NEW_PRODUCT = {"name": "拿铁", "price_fen": 1800, "stock": 5, "category": "咖啡"}
 
@@ -62,19 +62,23 @@ async def test_every_role_reads(client, role):
 @pytest.mark.parametrize("role, allowed", [("admin", True), ("operator", True), ("analyst", False)])
 async def test_who_manages_catalog_promotions_and_wallets(client, role, allowed):
     headers = await operator_headers(client, role)
+    user = await login(client)
+    user_id = user["user"]["id"]
     calls = [
         ("/admin/v1/products", _product()),
         ("/admin/v1/promotions", {"name": unique_label("p"), "kind": "amount_off", "amount_off_fen": 1,
                                   "enabled": False}),
-        ("/admin/v1/wallets/usr_unknown/credit", {"amount_fen": 100, "reason": "补偿"}),
+        (f"/admin/v1/wallets/{user_id}/credit", {"amount_fen": 100, "reason": "补偿"}),
     ]
     for path, payload in calls:
         response = await client.post(path, json=payload, headers=headers)
         if allowed:
-            assert response.status_code in (201, 404), (path, response.text)  # 404: the user does not exist
+            assert response.status_code == 201, (path, response.text)
         else:
             error = assert_error(response, 403, "FORBIDDEN")
             assert error["role"] == "analyst"
+    wallet = (await client.get("/api/v1/wallet", headers=bearer(user))).json()
+    assert wallet["balance_fen"] == (100 if allowed else 0)
 
 
 async def test_analyst_cannot_patch(client):
