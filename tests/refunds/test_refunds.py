@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
+
+from tortoise.expressions import F
 
 from tests.factories import assert_error, operator_headers
-from tests.notify.helpers import admin_order, faults, wechat_order
+from tests.jobs.helpers import now, wait_until
+from tests.notify.helpers import admin_order, faults, sandbox_keys, sandbox_v3_get, wechat_order
 from tests.refunds.helpers import paid_wallet_order, paid_wechat_order, refund, wait_refund
 
 
@@ -23,8 +27,11 @@ async def test_full_wechatpay_refund_finishes_on_the_refund_notification(client)
     audit = (await client.get("/admin/v1/audit", params={"target_id": order["id"]},
                               headers=await operator_headers(client, "admin"))).json()["items"]
     assert audit[0]["action"] == "order.refund" and audit[0]["after"]["refund"]["id"] == created["id"]
-    state = (await client.get(f"/sandbox/wechat/v3/refund/domestic/refunds/{created['out_refund_no']}"))
-    assert state.status_code in (200, 401)  # signed API: the sandbox knows the refund either way
+    # WeChat Pay's side (the sandbox, asked as the merchant would): the same refund, succeeded, for the whole amount.
+    state = await _at_wechat(client, created["out_refund_no"])
+    assert state.status_code == 200, state.text
+    assert state.json()["status"] == "SUCCESS" and state.json()["amount"]["refund"] == order["payable_fen"]
+    assert state.json()["out_trade_no"] == order["out_trade_no"]
 
 
 async def test_partial_wechatpay_refunds_until_the_amount_is_used_up(client):
@@ -142,13 +149,38 @@ async def test_lost_refund_notification_is_recovered_by_query(client):
 
 
 async def test_unconfirmed_refund_is_submitted_again_from_the_outbox(client):
+    from app.jobs.outbox import CLAIM_S
     from app.orders.models import OutboxEvent
     from app.refunds import service
+    from app.refunds.models import Refund
 
     order = await paid_wechat_order(client)
     async with faults(client, {"kind": "api_error", "rate": 1, "apis": ["refund"]}):
         error = assert_error(await refund(client, order["id"], 300), 503, "PAYMENT_PROVIDER_UNAVAILABLE")
-    [event] = [e for e in await OutboxEvent.filter(kind="refund.submit")
-               if e.payload["refund_id"] == error["refund_id"]]
-    assert await service.handle_outbox(event.kind, event.payload)  # the job engine may well have done it first
+        [event] = [e for e in await OutboxEvent.filter(kind="refund.submit")
+                   if e.payload["refund_id"] == error["refund_id"]]
+        # This test is the worker: it claims the event as the engine does (once the engine, failing against the
+        # fault, has let go of it), and the refund jobs are kept away, so only the handler below can submit it.
+        await wait_until(lambda: _claim(event, CLAIM_S))
+        await Refund.filter(id=error["refund_id"]).update(next_query_at=now() + timedelta(hours=1))
+    unconfirmed = await Refund.get(id=error["refund_id"])
+    assert unconfirmed.status == "PROCESSING" and unconfirmed.provider_refund_id is None
+    assert (await _at_wechat(client, unconfirmed.out_refund_no)).status_code == 404  # WeChat Pay never took it
+    assert await service.handle_outbox(event.kind, event.payload)
+    assert (await Refund.get(id=error["refund_id"])).provider_refund_id  # WeChat Pay confirmed it
+    state = await _at_wechat(client, unconfirmed.out_refund_no)
+    assert state.status_code == 200 and state.json()["amount"]["refund"] == 300, state.text
     assert (await wait_refund(client, order["id"], error["refund_id"]))["status"] == "PARTIALLY_REFUNDED"
+
+
+async def _at_wechat(client, out_refund_no: str):
+    """The refund as WeChat Pay (the sandbox) knows it: GET /v3/refund/domestic/refunds/{out_refund_no}, signed."""
+    return await sandbox_v3_get(client, await sandbox_keys(client), f"/v3/refund/domestic/refunds/{out_refund_no}")
+
+
+async def _claim(event, claim_s: int) -> bool:
+    """The outbox engine's own claim (app/jobs/outbox.py): free lease, same attempts."""
+    from app.orders.models import OutboxEvent
+
+    return bool(await OutboxEvent.filter(id=event.id, done_at=None, claimed_until=None).update(
+        attempts=F("attempts") + 1, claimed_until=now() + timedelta(seconds=claim_s)))
