@@ -111,20 +111,24 @@ def _add_service_routes(app: Sanic) -> None:
     @app.get("/readyz")
     @openapi.exclude()
     async def readyz(request: Request):
+        connection, redis = Tortoise.get_connection("default"), request.app.ctx.deps.redis
+        # What this process really talks to, so a deployment (or CI) can tell the embedded default from the real one.
+        backends = {"database": connection.capabilities.dialect,
+                    "redis": "stand-in" if type(redis).__module__.startswith("fakeredis") else "real"}
         checks = {}
         try:
-            await Tortoise.get_connection("default").execute_query("SELECT 1")
+            await connection.execute_query("SELECT 1")
             checks["database"] = "ok"
         except Exception as exc:  # readiness reports, it does not fail
             checks["database"] = f"error: {type(exc).__name__}"
         try:
-            await request.app.ctx.deps.redis.ping()
+            await redis.ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
         if any(value != "ok" for value in checks.values()):
-            raise AppError("NOT_READY", checks=checks)
-        return http.json({"status": "ready", "checks": checks})
+            raise AppError("NOT_READY", checks=checks, backends=backends)
+        return http.json({"status": "ready", "checks": checks, "backends": backends})
 
     @app.get("/openapi.json")
     @openapi.exclude()

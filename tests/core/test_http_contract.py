@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 from sanic import Sanic
 
@@ -72,7 +74,15 @@ async def test_health_and_readiness(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"},
+                            "backends": _backends_of_this_run()}
+
+
+def _backends_of_this_run() -> dict[str, str]:
+    """What the environment asked for (scripts/test, .ci/run): PostgreSQL and Redis when their URLs are set."""
+    database_url, redis_url = os.environ.get("YIJIAN_DATABASE_URL"), os.environ.get("YIJIAN_REDIS_URL")
+    return {"database": "postgres" if database_url and database_url.startswith("postgres") else "sqlite",
+            "redis": "real" if redis_url else "stand-in"}
 
 
 def _refs(node):
