@@ -7,12 +7,18 @@ if ! "$PYTHON_BIN" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) els
   echo "yijian needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)" >&2
   exit 2
 fi
-if [ ! -x "$VENV/bin/python" ]; then
-  "$PYTHON_BIN" -m venv "$VENV"
-fi
 STAMP="$VENV/.yijian-installed"
 WANT="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)-${YIJIAN_EXTRAS:-test}"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+if [ ! -x "$VENV/bin/python" ] || [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+  # pip runs quietly: without this line a first run shows nothing for a minute (on stderr, as it is not output).
+  if [ -f "$STAMP" ]; then
+    echo "pyproject.toml changed: updating the dependencies in .venv…" >&2
+  else
+    echo "installing dependencies into .venv (first run, about a minute)…" >&2
+  fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON_BIN" -m venv "$VENV"
+  fi
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[${YIJIAN_EXTRAS:-test}]"
   echo "$WANT" > "$STAMP"
