@@ -68,9 +68,13 @@ async def _order_paid(payload: dict[str, Any]) -> None:
                                                       "cause": payload.get("cause")}})
 
 
+def undone():
+    """Events not done that will still be tried, those whose handler runs now included."""
+    return OutboxEvent.filter(done_at=None, attempts__lt=MAX_ATTEMPTS)
+
+
 def _pending(now):
-    return OutboxEvent.filter(done_at=None, attempts__lt=MAX_ATTEMPTS).filter(
-        Q(claimed_until=None) | Q(claimed_until__lte=now))
+    return undone().filter(Q(claimed_until=None) | Q(claimed_until__lte=now))
 
 
 async def has_pending() -> bool:

@@ -32,7 +32,7 @@ READ_QUERY_TIMEOUT_S = 2.0  # ... with a 2 s timeout ...
 READ_QUERY_KEY = "yijian:orders:read-query:{order_id}"  # ... at most once per 5 s per order
 SETTLED = ("paid", "duplicate", "paid_after_close")
 
-__all__ = ["now_utc", "first_query_at", "next_query_at", "claim_due", "run_due_order", "query_on_read"]
+__all__ = ["now_utc", "first_query_at", "next_query_at", "due", "claim_due", "run_due_order", "query_on_read"]
 
 
 def next_query_at(created_at: datetime, expires_at: datetime, schedule: tuple[int, ...], attempts: int) -> datetime:
@@ -46,12 +46,17 @@ def first_query_at(order: Order, schedule: tuple[int, ...]) -> datetime:
     return next_query_at(order.created_at, order.expires_at, schedule, 0)
 
 
+def due(now: datetime):
+    """The PAYING WeChat Pay orders due at `now`: past their `next_query_at`, or without one and past expiry."""
+    return Order.filter(status=PAYING, provider="wechatpay").filter(
+        Q(next_query_at__lte=now) | Q(next_query_at=None, expires_at__lte=now))
+
+
 async def claim_due(now: datetime, limit: int = 200, order_ids: Optional[list[str]] = None) -> list[Claim]:
     """Claim the PAYING WeChat Pay orders due at `now` (among `order_ids` if given): each for one worker only,
     for LEASE_S seconds. An order with no `next_query_at` (its prepay never came back) is due at its expiry.
     """
-    query = Order.filter(status=PAYING, provider="wechatpay").filter(
-        Q(next_query_at__lte=now) | Q(next_query_at=None, expires_at__lte=now))
+    query = due(now)
     if order_ids is not None:
         query = query.filter(id__in=order_ids)
     return await claim(query, {"status": PAYING}, now, lease_s=LEASE_S, order_by="expires_at", limit=limit)

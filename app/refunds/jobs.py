@@ -21,13 +21,17 @@ from app.refunds.schedule import LEASE_S, next_query_at
 
 log = logging.getLogger("yijian.refunds.jobs")
 
-__all__ = ["claim_due", "run_due_refund"]
+__all__ = ["due", "claim_due", "run_due_refund"]
+
+
+def due(now: datetime):
+    """The PROCESSING WeChat Pay refunds whose `next_query_at` has come."""
+    return Refund.filter(status=PROCESSING, next_query_at__lte=now).exclude(provider=service.WALLET)
 
 
 async def claim_due(now: datetime, limit: int = 200) -> list[Claim]:
     """Claim the PROCESSING WeChat Pay refunds due at `now`, each for one worker only, for LEASE_S seconds."""
-    due = Refund.filter(status=PROCESSING, next_query_at__lte=now).exclude(provider=service.WALLET)
-    return await claim(due, {"status": PROCESSING}, now, lease_s=LEASE_S, order_by="next_query_at", limit=limit)
+    return await claim(due(now), {"status": PROCESSING}, now, lease_s=LEASE_S, order_by="next_query_at", limit=limit)
 
 
 async def run_due_refund(refund_id: str, lease_until: datetime) -> str:
