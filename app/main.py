@@ -21,6 +21,7 @@ from app.deps import Deps
 from app.operators.routes import bp as operators_bp
 from app.checkout.routes import bp as checkout_bp
 from app.jobs import runner as jobs
+from app.metrics import routes as metrics_routes
 from app.notify.routes import bp as notify_bp
 from app.orders.admin_routes import bp as orders_admin_bp
 from app.orders.routes import bp as orders_bp
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         app.blueprint(create_sandbox_blueprint(settings.data_dir, settings.sandbox_time_factor))
 
     _add_service_routes(app)
+    metrics_routes.install(app)
     disconnects.shield_handlers(app)
 
     @app.before_server_start

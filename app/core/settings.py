@@ -46,6 +46,7 @@ class Settings:
     sandbox_time_factor: float = 1.0
     log_level: str = "INFO"
     live: LiveCredentials | None = None
+    metrics_token: str | None = None  # opens /metrics to callers that are not on loopback (DESIGN.md §6.3)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -141,6 +142,13 @@ def _live_credentials(environ: dict) -> LiveCredentials:
     )
 
 
+def _metrics_token(environ: dict) -> str | None:
+    token = _env(environ, "YIJIAN_METRICS_TOKEN")
+    if token is not None and len(token) < 16:
+        raise SettingsError("YIJIAN_METRICS_TOKEN must be at least 16 characters")
+    return token
+
+
 def load_settings(environ: dict | None = None) -> Settings:
     """Build the settings from the environment; raise SettingsError naming the first bad variable."""
     environ = dict(os.environ if environ is None else environ)
@@ -210,5 +218,6 @@ def load_settings(environ: dict | None = None) -> Settings:
         sandbox_time_factor=time_factor,
         log_level=_choice(environ, "YIJIAN_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         live=_live_credentials(environ) if wechat_mode == "live" else None,
+        metrics_token=_metrics_token(environ),
         extra={"public_base_url_default": public_base_url is None},
     )
