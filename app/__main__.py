@@ -24,7 +24,29 @@ def _env_set(name: str) -> bool:
     return bool(os.environ.get(name, "").strip())
 
 
+def _metrics_directory(workers: int) -> None:
+    """Where prometheus-client's multiprocess mode keeps each worker's values (app/core/metrics.py): set before
+    anything imports prometheus-client and before the workers start, emptied of an earlier run's files. Unless
+    the operator names one in PROMETHEUS_MULTIPROC_DIR, several workers get a fresh private directory, removed
+    at exit; one process keeps its values in memory."""
+    import atexit
+    import glob
+    import os
+    import shutil
+    import tempfile
+
+    named = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if named:
+        os.makedirs(named, exist_ok=True)
+        for stale in glob.glob(os.path.join(named, "*.db")):
+            os.remove(stale)
+    elif workers > 1:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path = tempfile.mkdtemp(prefix="yijian-metrics-")
+        atexit.register(shutil.rmtree, path, True)
+
+
 def _serve(args: argparse.Namespace) -> None:
+    _metrics_directory(args.workers)  # first: importing the app imports prometheus-client
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
