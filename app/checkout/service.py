@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from app.catalog.service import get_products, reserve_stock
 from app.checkout import idempotency
 from app.checkout.schemas import Item, OneTapBody, QuoteBody
+from app.core import metrics
 from app.core.errors import AppError
 from app.core.security import new_id
 from app.core.settings import PAYMENT_METHODS
@@ -145,7 +146,8 @@ async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], 
         return OneTapAnswer(claim.status, claim.body, replayed=True)
     try:
         body_out = await _one_tap(deps, user_id, body, claim)
-    except BaseException:
+    except BaseException as exc:
+        metrics.count_payment_error(exc)
         await idempotency.abandon(claim)
         raise
     return OneTapAnswer(201, body_out)
@@ -188,6 +190,7 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim) -> dict[st
         await reserve_stock([(line.product_id, line.quantity) for line in checkout.lines], connection)
     if wallet is not None:
         log.info("order paid from wallet", extra={"fields": {"order_id": order.id, "payable_fen": order.payable_fen}})
+        metrics.count_payment("wallet", "paid")
         return answer
     return await _request_wechat_payment(deps, user_id, order, claim)
 
@@ -267,6 +270,7 @@ async def _request_wechat_payment(deps: Deps, user_id: str, order: Order, claim)
     answer = _jsonable({"order": orders.order_view(order),
                         "payment": {"method": "wechatpay", "request_payment": params.request_payment}})
     await idempotency.finish(claim, 201, answer, order.id)
+    metrics.count_payment("wechatpay", "prepay_created")
     return answer
 
 

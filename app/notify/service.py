@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
+from app.core import metrics
 from app.core.pagination import newest_first
 from app.core.security import new_id
 from app.notify import providers
@@ -58,6 +59,7 @@ async def receive(endpoint: str, api: str, headers: Mapping[str, str], body: byt
         log.warning("notification rejected", extra={"fields": {"endpoint": endpoint, "reason": exc.reason}})
     except Exception:  # the database or WeChat credentials unreachable, a lock lost: WeChat retries
         log.exception("notification failed", extra={"fields": {"endpoint": endpoint}})
+    metrics.count_notification(api, handled.verdict)
     answer = _answer(api, handled.status)
     try:
         await NotificationLog.create(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Optional
 
 from redis.asyncio import Redis
 
+from app.core import metrics
 from app.promotions import service, versions
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class PromotionCache:
             return await self._reload(token)
         if time.monotonic() - self._verified_at > self._max_trust_s:
             return await self._check_database(token)
+        metrics.count_promotion_cache(hit=True)
         return self._rules
 
     async def _redis_counter(self) -> Optional[str]:
@@ -86,13 +88,18 @@ class PromotionCache:
         self.stats.database_checks += 1
         if self._loaded and await versions.db_version() == self._db_version:
             self._verified_at = time.monotonic()
+            metrics.count_promotion_cache(hit=True)
             return self._rules
         return await self._reload(token, force=True)
 
-    async def _reload(self, token: Optional[str], *, force: bool = False) -> tuple[PromotionRule, ...]:
+    async def _reload(self, token: Optional[str], *, force: bool = False,
+                      lookup: bool = True) -> tuple[PromotionRule, ...]:
+        """Load the rules; `lookup` is False for the listener's early reloads, which are no request's miss."""
         async with self._lock:
             # Another request may have reloaded for this very counter while this one waited for the lock.
             if not force and token is not None and self._loaded and token == self._redis_token:
+                if lookup:
+                    metrics.count_promotion_cache(hit=True)
                 return self._rules
             # The version first, then the rows: the rows are at least as new as the version they are kept under.
             db_version = await versions.db_version()
@@ -100,6 +107,8 @@ class PromotionCache:
             self._rules, self._db_version, self._redis_token = rules, db_version, token
             self._loaded, self._verified_at = True, time.monotonic()
             self.stats.reloads += 1
+            if lookup:
+                metrics.count_promotion_cache(hit=False)
             return rules
 
     # Pub/sub: reload as soon as a change is announced, so the request that follows finds it loaded.
@@ -130,7 +139,7 @@ class PromotionCache:
                     self.stats.messages += 1
                     token = str(message["data"])
                     if token != self._redis_token:
-                        await self._reload(token)
+                        await self._reload(token, lookup=False)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # keep listening: the GET before each use keeps correctness meanwhile
