@@ -4,6 +4,7 @@ multiprocess mode), a killed worker's counts stay and its live gauge goes, a sto
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import json
 import os
@@ -11,6 +12,7 @@ import re
 import shutil
 import signal
 import tempfile
+from pathlib import Path
 
 import httpx
 import pytest
@@ -46,15 +48,17 @@ async def _healthz_on_fresh_connections(origin: str, count: int) -> None:
     assert all(answer.status_code == 200 for answer in answers)
 
 
-@pytest.fixture
-async def two_workers(server):
-    directory = tempfile.mkdtemp(prefix="yijian-test-multiproc-")
+@contextlib.asynccontextmanager
+async def two_workers(server, directory: str | None):
+    """`serve --workers 2` beside the session's server, once both workers serve. With `directory`, it is named
+    in PROMETHEUS_MULTIPROC_DIR (so the test can read each worker's file); without, serve makes its own."""
+    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update({"YIJIAN_DATA_DIR": tempfile.mkdtemp(prefix="yijian-metrics-workers-"), "YIJIAN_LOG_LEVEL": "WARNING",
+                # The session's database is shared: this server runs no jobs, and pays through the session's sandbox.
+                "YIJIAN_JOBS": "external", "YIJIAN_WECHAT_BASE_URL": f"{server.base_url}/sandbox/wechat"})
+    if directory is not None:
+        env["PROMETHEUS_MULTIPROC_DIR"] = directory
     port = free_port()
-    env = {**os.environ, "YIJIAN_DATA_DIR": tempfile.mkdtemp(prefix="yijian-metrics-workers-"),
-           "PROMETHEUS_MULTIPROC_DIR": directory, "YIJIAN_LOG_LEVEL": "WARNING",
-           # The session's database is shared: this server runs no jobs, and pays through the session's sandbox.
-           "YIJIAN_JOBS": "external", "YIJIAN_WECHAT_BASE_URL": f"{server.base_url}/sandbox/wechat"}
-    open(os.path.join(directory, "counter_999999.db"), "wb").close()  # an earlier run's file: serve removes it
     served = await ServeProcess(["--port", str(port), "--workers", "2"], env, f"http://127.0.0.1:{port}").start()
     try:
         async with httpx.AsyncClient(base_url=served.origin, timeout=10) as http:
@@ -62,37 +66,72 @@ async def two_workers(server):
                 return (await scrape(http)).value("yijian_workers") == 2
 
             await wait_until(both_serving, timeout_s=60, interval_s=0.2)
-        yield served, directory
+        yield served
     finally:
         await served.stop()
-        shutil.rmtree(directory, ignore_errors=True)
         shutil.rmtree(env["YIJIAN_DATA_DIR"], ignore_errors=True)
 
 
-async def test_two_workers_add_up_in_one_scrape_and_keep_a_killed_workers_counts(two_workers):
-    served, directory = two_workers
-    assert not os.path.exists(os.path.join(directory, "counter_999999.db"))
+async def _add_up(served: ServeProcess) -> float:
+    """REQUESTS requests spread over the workers; one scrape counts them all. Answers the count before them."""
     async with httpx.AsyncClient(base_url=served.origin, timeout=10) as http:
         before = (await scrape(http)).value("yijian_http_requests_total", route="/healthz")
         await _healthz_on_fresh_connections(served.origin, REQUESTS)
         after = await scrape(http)
     assert after.value("yijian_http_requests_total", route="/healthz") - before == REQUESTS
     assert after.value("yijian_http_request_duration_seconds_count", route="/healthz") == before + REQUESTS
-    assert after.value("yijian_workers") == 2
-    by_pid = _healthz_by_pid(directory)
-    served_some = [pid for pid, count in by_pid.items() if count > 0]
-    assert len(served_some) == 2, by_pid  # both workers answered: the sum above really is across processes
-    assert sum(by_pid.values()) == before + REQUESTS
+    return before
 
-    victim, survivor = served_some
-    os.kill(victim, signal.SIGKILL)
-    await asyncio.sleep(0.5)
-    async with httpx.AsyncClient(base_url=served.origin, timeout=10) as http:
-        scraped = await scrape(http)
-    assert scraped.value("yijian_http_requests_total", route="/healthz") == before + REQUESTS  # a count never shrinks
-    assert scraped.value("yijian_workers") == 1  # the dead worker's live gauge was dropped (mark_process_dead)
-    assert not glob.glob(os.path.join(directory, f"gauge_live*_{victim}.db"))
 
-    await served.stop()
-    assert not glob.glob(os.path.join(directory, f"gauge_live*_{survivor}.db"))  # a clean stop drops its own
-    assert glob.glob(os.path.join(directory, f"counter_{survivor}.db"))
+def _children_environment(pid: int, name: str) -> set[str]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    found = set()
+    for child in children:
+        for entry in Path(f"/proc/{child}/environ").read_bytes().split(b"\0"):
+            key, _, value = entry.decode().partition("=")
+            if key == name:
+                found.add(value)
+    return found
+
+
+async def test_serve_gives_its_workers_a_private_directory_and_removes_it_at_exit(server):
+    async with two_workers(server, None) as served:
+        await _add_up(served)
+        directories = _children_environment(served.process.pid, "PROMETHEUS_MULTIPROC_DIR")
+        assert len(directories) == 1, directories
+        directory = directories.pop()
+        assert os.path.basename(directory).startswith("yijian-metrics-") and glob.glob(f"{directory}/counter_*.db")
+        await served.stop()
+    assert not os.path.exists(directory)
+
+
+@pytest.fixture
+def named_directory():
+    directory = tempfile.mkdtemp(prefix="yijian-test-multiproc-")
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+async def test_two_workers_add_up_in_one_scrape_and_keep_a_killed_workers_counts(server, named_directory):
+    directory = named_directory
+    open(os.path.join(directory, "counter_999999.db"), "wb").close()  # an earlier run's file: serve removes it
+    async with two_workers(server, directory) as served:
+        assert not os.path.exists(os.path.join(directory, "counter_999999.db"))
+        before = await _add_up(served)
+        by_pid = _healthz_by_pid(directory)
+        served_some = [pid for pid, count in by_pid.items() if count > 0]
+        assert len(served_some) == 2, by_pid  # both workers answered: the sum above really is across processes
+        assert sum(by_pid.values()) == before + REQUESTS
+
+        victim, survivor = served_some
+        os.kill(victim, signal.SIGKILL)
+        await asyncio.sleep(0.5)
+        async with httpx.AsyncClient(base_url=served.origin, timeout=10) as http:
+            scraped = await scrape(http)
+        assert scraped.value("yijian_http_requests_total", route="/healthz") == before + REQUESTS  # never shrinks
+        assert scraped.value("yijian_workers") == 1  # the dead worker's live gauge was dropped (mark_process_dead)
+        assert not glob.glob(os.path.join(directory, f"gauge_live*_{victim}.db"))
+
+        await served.stop()
+        assert not glob.glob(os.path.join(directory, f"gauge_live*_{survivor}.db"))  # a clean stop drops its own
+        assert glob.glob(os.path.join(directory, f"counter_{survivor}.db"))
