@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Optional
@@ -32,7 +33,7 @@ from app.pricing import CartLine, PriceResult, PricingContext, price
 from app.promotions.cache import active_promotions
 from app.promotions.models import Promotion
 from app.wallet.models import Wallet
-from app.wallet.pin import verify_pin
+from app.wallet.pin import pin_checked
 
 log = logging.getLogger("yijian.checkout")
 
@@ -145,7 +146,8 @@ async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], 
     if isinstance(claim, idempotency.Replay):
         return OneTapAnswer(claim.status, claim.body, replayed=True)
     try:
-        body_out = await _one_tap(deps, user_id, body, claim)
+        async with AsyncExitStack() as holds:  # a right PIN's lockout slot stays held until the order is made
+            body_out = await _one_tap(deps, user_id, body, claim, holds)
     except BaseException as exc:
         metrics.count_payment_error(exc)
         await idempotency.abandon(claim)
@@ -153,7 +155,7 @@ async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], 
     return OneTapAnswer(201, body_out)
 
 
-async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim) -> dict[str, Any]:
+async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: AsyncExitStack) -> dict[str, Any]:
     items = _items(body.items) if body.items is not None else await _reorder_items(user_id, body.reorder_of)
     checkout = await _prepare(user_id, items, body.payment_method, body.address_id,
                               address_required=True, preference_check=_one_tap_enabled)
@@ -165,7 +167,7 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim) -> dict[st
         # No wallet row yet is a wallet with no PIN and no balance (unsaved here).
         wallet = await Wallet.get_or_none(user_id=user_id) or Wallet(user_id=user_id)
         if priced.payable_fen > wallet.pin_free_limit_fen:  # 免密支付: at or under the limit, no PIN
-            await verify_pin(wallet, body.wallet_pin)
+            await holds.enter_async_context(pin_checked(wallet, body.wallet_pin))
 
     # DESIGN §3: stock, then balance. Checked first on what was read (the answer a calm shop gives), then
     # taken for real in the transaction below, where losing a race still answers OUT_OF_STOCK / INSUFFICIENT.

@@ -17,6 +17,9 @@ class Operator(Model):
     role = fields.CharField(max_length=16)
     failed_logins = fields.IntField(default=0)
     failed_since = fields.DatetimeField(null=True)
+    # password checks running now and when the last slot taken lapses (app/core/lockout.py)
+    login_checks = fields.IntField(default=0, db_default=0)
+    login_checks_until = fields.DatetimeField(null=True)
     locked_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -12,6 +12,9 @@ class Wallet(Model):
     pin_hash = fields.CharField(max_length=200, null=True)
     pin_free_limit_fen = fields.IntField(default=0)
     pin_failures = fields.IntField(default=0)
+    # PIN checks running now and when the last slot taken lapses (app/core/lockout.py)
+    pin_checks = fields.IntField(default=0, db_default=0)
+    pin_checks_until = fields.DatetimeField(null=True)
     locked_until = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

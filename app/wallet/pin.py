@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
-
-from tortoise.expressions import F
+from typing import AsyncIterator
 
 from app.core.errors import AppError, ValidationFailed
+from app.core.lockout import Columns, Lockout
 from app.core.security import slow_hash, slow_verify
 from app.wallet.models import Wallet
 
@@ -32,34 +33,32 @@ async def hash_pin(pin: str) -> str:
     return await asyncio.to_thread(slow_hash, pin)
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+def _locked(locked_until: datetime) -> AppError:
+    return AppError("WALLET_PIN_LOCKED", locked_until=locked_until.isoformat())
 
 
-def _raise_if_locked(wallet: Wallet) -> None:
-    if wallet.locked_until is not None and wallet.locked_until > _now():
-        raise AppError("WALLET_PIN_LOCKED", locked_until=wallet.locked_until.isoformat())
+# PUT /wallet/pin, PATCH /wallet and wallet one-taps share it (DESIGN §3).
+LOCKOUT = Lockout("wallet PIN", Wallet, Columns(key="user_id", failures="pin_failures", checks="pin_checks",
+                                                checks_until="pin_checks_until"),
+                  locked=_locked, lock_for=LOCK_FOR, max_failures=MAX_WRONG_PINS)
 
 
-async def verify_pin(wallet: Wallet, pin: str | None) -> None:
-    """Check `pin` against the wallet; every wrong PIN counts toward the lockout, a right one resets it.
+@asynccontextmanager
+async def pin_checked(wallet: Wallet, pin: str | None) -> AsyncIterator[None]:
+    """Check `pin` against the wallet, then run the block: what the PIN was asked for.
 
-    Raises WALLET_PIN_NOT_SET, WALLET_PIN_REQUIRED, WALLET_PIN_WRONG (with attempts_left) or WALLET_PIN_LOCKED.
+    Raises WALLET_PIN_NOT_SET, WALLET_PIN_LOCKED, WALLET_PIN_REQUIRED, WALLET_PIN_WRONG (with attempts_left), or
+    RATE_LIMITED when the checks running now could lock the wallet (this one is then not verified). A right PIN
+    resets the count; its check holds a slot until the block ends, so the wallet cannot lock in between.
     """
     if wallet.pin_hash is None:
         raise AppError("WALLET_PIN_NOT_SET")
-    _raise_if_locked(wallet)
+    if wallet.locked_until is not None and wallet.locked_until > datetime.now(timezone.utc):
+        raise _locked(wallet.locked_until)
     if not pin:
         raise AppError("WALLET_PIN_REQUIRED")
-    if await asyncio.to_thread(slow_verify, wallet.pin_hash, pin):
-        if wallet.pin_failures:
-            await Wallet.filter(user_id=wallet.user_id).update(pin_failures=0, locked_until=None)
-        return
-    # Atomic increment, then read back: concurrent wrong PINs each count, none is lost.
-    await Wallet.filter(user_id=wallet.user_id).update(pin_failures=F("pin_failures") + 1)
-    failures = (await Wallet.get(user_id=wallet.user_id)).pin_failures
-    if failures >= MAX_WRONG_PINS:
-        locked_until = _now() + LOCK_FOR
-        await Wallet.filter(user_id=wallet.user_id).update(pin_failures=0, locked_until=locked_until)
-        raise AppError("WALLET_PIN_LOCKED", locked_until=locked_until.isoformat())
-    raise AppError("WALLET_PIN_WRONG", attempts_left=MAX_WRONG_PINS - failures)
+    async with LOCKOUT.attempt(wallet.user_id) as attempt:
+        if not await asyncio.to_thread(slow_verify, wallet.pin_hash, pin):
+            raise AppError("WALLET_PIN_WRONG", attempts_left=await attempt.failed())
+        attempt.passed()
+        yield

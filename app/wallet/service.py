@@ -47,15 +47,17 @@ async def set_pin(user_id: str, new_pin: str, current_pin: str | None) -> None:
     """Set the PIN; changing an existing one needs the current PIN (which counts toward the lockout)."""
     pins.check_new_pin(new_pin)
     wallet = await get_or_create_wallet(user_id)
-    if wallet.pin_hash is not None:
-        await pins.verify_pin(wallet, current_pin)
-    await Wallet.filter(user_id=user_id).update(pin_hash=await pins.hash_pin(new_pin), pin_failures=0)
+    if wallet.pin_hash is None:
+        await Wallet.filter(user_id=user_id).update(pin_hash=await pins.hash_pin(new_pin))
+        return
+    async with pins.pin_checked(wallet, current_pin):
+        await Wallet.filter(user_id=user_id).update(pin_hash=await pins.hash_pin(new_pin))
 
 
 async def set_pin_free_limit(user_id: str, limit_fen: int, pin: str | None) -> WalletView:
     wallet = await get_or_create_wallet(user_id)
-    await pins.verify_pin(wallet, pin)
-    await Wallet.filter(user_id=user_id).update(pin_free_limit_fen=limit_fen)
+    async with pins.pin_checked(wallet, pin):
+        await Wallet.filter(user_id=user_id).update(pin_free_limit_fen=limit_fen)
     return _view(await Wallet.get(user_id=user_id))
 
 
