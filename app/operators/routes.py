@@ -18,7 +18,9 @@ bp = Blueprint("operators", url_prefix="/admin/v1")
 @openapi.response(200, json_doc(LoginOut))
 @body(LoginBody)
 async def login(request: Request, body: LoginBody):
-    token = await service.login(request.app.ctx.deps, body.username, body.password)
+    # The peer's address, or the client's as a trusted proxy reports it (Sanic's PROXIES_COUNT, REAL_IP_HEADER).
+    source = request.remote_addr or request.ip
+    token = await service.login(request.app.ctx.deps, body.username, body.password, source)
     return json({"access_token": token.access_token, "expires_in": token.expires_in})
 
 

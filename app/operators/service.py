@@ -11,12 +11,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app.core.errors import AppError, AuthError, ValidationFailed
+from app.core.lockout import Columns, Lockout
 from app.core.security import AUDIENCE_ADMIN, TokenClaims, new_id, slow_hash, slow_verify
-from app.operators import audit
+from app.operators import audit, throttle
 from app.operators.models import ROLES, Operator
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
@@ -75,50 +75,43 @@ async def list_operators() -> list[dict[str, Any]]:
     return [operator_view(operator) for operator in await Operator.all().order_by("id")]
 
 
-def _locked(operator: Operator, now: datetime) -> Optional[AppError]:
-    if operator.locked_until is None or operator.locked_until <= now:
-        return None
-    retry_after = max(1, math.ceil((operator.locked_until - now).total_seconds()))
+def _locked(locked_until: datetime) -> AppError:
+    retry_after = max(1, math.ceil((locked_until - _now()).total_seconds()))
     return AppError("OPERATOR_LOCKED", headers={"Retry-After": str(retry_after)},
-                    locked_until=operator.locked_until.isoformat())
-
-
-async def _record_failure(operator_id: str, now: datetime) -> Optional[AppError]:
-    """Count one failed login in the database (race-safe conditional updates); lock at the fifth in the window."""
-    window_start = now - FAILURE_WINDOW
-    # A failure outside the current window starts a new one; the condition makes only one of several
-    # concurrent failures do that, and the others count inside it.
-    started = await Operator.filter(Q(id=operator_id) & (Q(failed_since=None) | Q(failed_since__lt=window_start))
-                                    ).update(failed_logins=1, failed_since=now)
-    if not started:
-        await Operator.filter(id=operator_id).update(failed_logins=F("failed_logins") + 1)
-    failures = await Operator.filter(id=operator_id).values_list("failed_logins", flat=True)
-    if not failures or failures[0] < MAX_FAILURES:
-        return None
-    locked_until = now + LOCK_DURATION
-    await Operator.filter(id=operator_id).update(locked_until=locked_until, failed_logins=0, failed_since=None)
-    log.warning("operator locked", extra={"fields": {"operator_id": operator_id}})
-    return AppError("OPERATOR_LOCKED", headers={"Retry-After": str(int(LOCK_DURATION.total_seconds()))},
                     locked_until=locked_until.isoformat())
 
 
-async def login(deps: Deps, username: str, password: str) -> OperatorToken:
-    """Unknown user and wrong password answer alike, after the same argon2 work."""
-    now = _now()
-    operator = await Operator.get_or_none(username=username)
-    if operator is not None and (locked := _locked(operator, now)):
-        raise locked
-    hashed = operator.password_hash if operator is not None else _dummy_hash()
-    verified = await asyncio.to_thread(slow_verify, hashed, password)
-    if operator is None or not verified:
-        if operator is not None and (locked := await _record_failure(operator.id, now)):
-            raise locked
-        raise AuthError("OPERATOR_LOGIN_FAILED")
-    if operator.failed_logins or operator.failed_since:
-        await Operator.filter(id=operator.id).update(failed_logins=0, failed_since=None)
-    ttl_s = deps.settings.access_ttl_s
-    token, _ = deps.tokens.issue(subject=operator.id, audience=AUDIENCE_ADMIN, kind="access", ttl_s=ttl_s,
-                                 session_id=new_id("oss"), extra={"role": operator.role})
+# Five wrong passwords within FAILURE_WINDOW lock the account for LOCK_DURATION (DESIGN §6).
+LOCKOUT = Lockout("operator", Operator, Columns(key="id", failures="failed_logins", checks="login_checks",
+                                                checks_until="login_checks_until", failed_since="failed_since"),
+                  locked=_locked, lock_for=LOCK_DURATION, window=FAILURE_WINDOW, max_failures=MAX_FAILURES)
+
+
+async def login(deps: Deps, username: str, password: str, source: str) -> OperatorToken:
+    """Unknown user and wrong password answer alike, after the same argon2 work.
+
+    The source's limits come first (app/operators/throttle.py), then the account's lockout; a request either
+    refuses is answered at once without hashing.
+    """
+    async with throttle.admitted(deps.redis, source, username) as admission:
+        operator = await Operator.get_or_none(username=username)
+        if operator is None:
+            await asyncio.to_thread(slow_verify, _dummy_hash(), password)
+            admission.wrong()
+            raise AuthError("OPERATOR_LOGIN_FAILED")
+        if operator.locked_until is not None and operator.locked_until > _now():
+            raise _locked(operator.locked_until)
+        async with LOCKOUT.attempt(operator.id) as attempt:
+            if not await asyncio.to_thread(slow_verify, operator.password_hash, password):
+                admission.wrong()
+                await attempt.failed()
+                raise AuthError("OPERATOR_LOGIN_FAILED")
+            attempt.passed()
+            admission.right()
+            # Issued while the check still holds its slot: no lock can land between the check and the token.
+            ttl_s = deps.settings.access_ttl_s
+            token, _ = deps.tokens.issue(subject=operator.id, audience=AUDIENCE_ADMIN, kind="access", ttl_s=ttl_s,
+                                         session_id=new_id("oss"), extra={"role": operator.role})
     log.info("operator login", extra={"fields": {"operator_id": operator.id}})
     return OperatorToken(token, ttl_s)
 
