@@ -71,6 +71,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
 
     _add_service_routes(app)
     metrics_routes.install(app)
+    http.drop_oauth2_redirect(app)
     disconnects.shield_handlers(app)
 
     @app.before_server_start

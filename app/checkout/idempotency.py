@@ -39,6 +39,8 @@ def check_key(key: str | None) -> str:
     key = key.strip()
     if len(key) > MAX_KEY_LENGTH:
         raise ValidationFailed.one("Idempotency-Key", "at most 255 characters")
+    if not (key.isascii() and key.isprintable()):  # it is stored and compared as text: no control bytes
+        raise ValidationFailed.one("Idempotency-Key", "printable ASCII characters only")
     return key
 
 

@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import OperationStore
 from sanic_ext.extensions.openapi.definitions import Component
+from tortoise.exceptions import ValidationError as ColumnRefused
 
 from app.core.errors import AppError, ValidationFailed
 
@@ -32,8 +33,14 @@ access_log = logging.getLogger("yijian.access")
 # A path's id segment: what our ids are made of (`ord_` + 26 ULID characters ...), at most a column's 40.
 # Anything else is no route at all (404 NOT_FOUND), never a query with a value the column cannot hold.
 ID = r"[A-Za-z0-9_]{1,40}"
+_ID_RE = re.compile(f"^{ID}$")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Model = TypeVar("Model", bound=pydantic.BaseModel)
+# They answer in WeChat's own formats (DESIGN.md §2), and read no query: the API's checks and shape stop here.
+WECHAT_FACING = ("/notify/", "/sandbox/")
+NUL_REASON = "must not contain a NUL character"
+_MAX_NUL_FIELDS = 20  # a body of a million NULs gets an answer of a few lines, not a million
+_FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def request_id(request: Request) -> str:
@@ -64,14 +71,40 @@ def error_response(request: Request, error: AppError) -> HTTPResponse:
 
 
 def read_json(request: Request) -> Any:
-    """The body as JSON; an empty body is an empty object. Not JSON → MALFORMED_JSON."""
+    """The body as JSON; an empty body is an empty object. Not JSON → MALFORMED_JSON; a NUL in any of its
+    strings or keys → VALIDATION_FAILED naming each such field (PostgreSQL cannot store a NUL)."""
     raw = request.body
     if not raw or not raw.strip():
         return {}
     try:
-        return orjson.loads(raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise AppError("MALFORMED_JSON") from None
+    refused = nul_fields(data)
+    if refused:
+        raise ValidationFailed([{"field": name, "reason": NUL_REASON} for name in refused])
+    return data
+
+
+def nul_fields(data: Any) -> list[str]:
+    """Dotted paths (`items.0.name`) of the strings in `data` that hold a NUL, keys included, in document
+    order and at most _MAX_NUL_FIELDS. Iterative: JSON may nest deeper than Python's recursion limit."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack and len(found) < _MAX_NUL_FIELDS:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(path or "body")
+        elif isinstance(value, dict):
+            for key, sub in reversed(list(value.items())):
+                name = f"{path}.{key}" if path else key
+                # A key with a NUL is itself the refused field, named with the NUL written out.
+                stack.append((name.replace("\x00", "\\u0000"), "\x00") if "\x00" in key else (name, sub))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{index}" if path else str(index), value[index])
+                         for index in reversed(range(len(value))))
+    return found
 
 
 def pydantic_fields(exc: pydantic.ValidationError) -> list[dict[str, str]]:
@@ -129,12 +162,16 @@ def encode_cursor(value: str) -> str:
 
 
 def decode_cursor(cursor: str | None) -> str | None:
+    """The id a cursor stands for; anything that does not decode to an id (`ID`) is VALIDATION_FAILED."""
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed.one("cursor", "is not a cursor this API gave out") from None
+        value = ""
+    if not _ID_RE.match(value):
+        raise ValidationFailed.one("cursor", "is not a cursor this API gave out")
+    return value
 
 
 def page_params(request: Request) -> tuple[int, str | None]:
@@ -167,8 +204,46 @@ def _sanic_error(exc: SanicException) -> AppError:
     return AppError(by_status.get(exc.status_code, "BAD_REQUEST"))
 
 
+def refuse_nul_in_query(request: Request) -> None:
+    """A NUL in a query parameter's name or value → VALIDATION_FAILED on that parameter, before any handler."""
+    refused = [name for name, value in request.get_query_args(keep_blank_values=True)
+               if "\x00" in name or "\x00" in value]
+    if refused:
+        names = dict.fromkeys(name.replace("\x00", "\\u0000") for name in refused)
+        raise ValidationFailed([{"field": name, "reason": NUL_REASON} for name in names])
+
+
+def column_refused(exc: ColumnRefused) -> ValidationFailed | None:
+    """Tortoise refuses a value its column cannot hold (a filter longer than the column, say) before any SQL:
+    that is the caller's input, so VALIDATION_FAILED on the field, never the value (it may be anything)."""
+    field, _, detail = str(exc).partition(": ")
+    if not _FIELD_NAME.match(field):
+        return None
+    too_long = re.search(r" > (\d+)$", detail)
+    return ValidationFailed.one(field, f"at most {too_long.group(1)} characters" if too_long
+                                else "is not a value this field can hold")
+
+
+def drop_oauth2_redirect(app: Sanic) -> None:
+    """sanic-ext's `/docs/oauth2-redirect.html` downloads its page from a CDN on the event loop, blocking every
+    request while it waits, and fails with a 500 where the CDN cannot be reached. yijian has no OAuth2 flow
+    for it to serve: the route answers 404 NOT_FOUND (call after the routes exist, before they are shielded)."""
+
+    async def not_found(request: Request, **_: Any) -> HTTPResponse:
+        raise AppError("NOT_FOUND")
+
+    for route in app.router.routes:
+        if route.name.endswith(".openapi.oauth2-redirect"):
+            route.handler = not_found
+
+
 def install(app: Sanic) -> None:
-    """Request ids, the access log and the one error handler."""
+    """Request ids, the access log, the checks every query gets and the one error handler."""
+
+    @app.on_request
+    async def _check_query(request: Request) -> None:
+        if not request.path.startswith(WECHAT_FACING):
+            refuse_nul_in_query(request)
 
     @app.signal("http.lifecycle.request")
     async def _begin(request: Request) -> None:
@@ -196,5 +271,10 @@ def install(app: Sanic) -> None:
             return error_response(request, exc)
         if isinstance(exc, SanicException) and (exc.status_code or 500) < 500:
             return error_response(request, _sanic_error(exc))
+        refused = column_refused(exc) if isinstance(exc, ColumnRefused) else None
+        if refused is not None:
+            log.warning("value refused by its column", extra={"fields": {
+                "request_id": request_id(request), "field": refused.details["fields"][0]["field"]}})
+            return error_response(request, refused)
         log.error("unhandled error", exc_info=exc, extra={"fields": {"request_id": request_id(request)}})
         return error_response(request, AppError("INTERNAL_ERROR"))

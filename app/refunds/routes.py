@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic_ext import openapi
 
-from app.core.errors import AppError
+from app.checkout.idempotency import check_key
 from app.core.http import ID, json, json_doc, parse, read_json
 from app.operators.guard import MANAGE, operator_required
 from app.refunds import service
@@ -19,9 +19,7 @@ bp = Blueprint("refunds_admin", url_prefix="/admin/v1")
 @openapi.definition(body=json_doc(RefundBody))
 @operator_required(*MANAGE)
 async def refund_order(request: Request, order_id: str):
-    key = (request.headers.get("idempotency-key") or "").strip()
-    if not key or len(key) > 255:
-        raise AppError("IDEMPOTENCY_KEY_REQUIRED")
+    key = check_key(request.headers.get("idempotency-key"))  # the same rule as one-tap's keys
     body = parse(RefundBody, read_json(request))
     answer = await service.request_refund(request.ctx.operator.id, order_id, body.amount_fen, body.reason, key)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
