@@ -18,6 +18,28 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
+def _warn_if_sandbox_is_reachable(host: str, sandbox: bool) -> None:
+    """The sandbox's control API pays any order and hands out its keys to whoever asks: say so, loudly, when
+    it listens beyond loopback."""
+    if not sandbox or _loopback(host):
+        return
+    print(f"yijian: WARNING: the WeChat sandbox listens on {host or '*'}, beyond loopback: anyone who reaches this "
+          "port can mark any order paid (POST /sandbox/wechat/control/pay) and read the sandbox's keys "
+          "(GET /sandbox/wechat/control/keys); keep the sandbox on 127.0.0.1",
+          file=sys.stderr, flush=True)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
+
+
 def _env_set(name: str) -> bool:
     import os
 
@@ -54,6 +76,7 @@ def _serve(args: argparse.Namespace) -> None:
     from app.main import create_app
 
     settings = _settings().with_listen_address(args.host, args.port)
+    _warn_if_sandbox_is_reachable(args.host, settings.sandbox)
     if args.workers > 1 and (settings.redis_url is None or settings.database_url.startswith("sqlite")):
         print("yijian: --workers > 1 needs YIJIAN_DATABASE_URL=postgres://... and YIJIAN_REDIS_URL=redis://... "
               "(the embedded default is one process)", file=sys.stderr)
@@ -129,6 +152,7 @@ def _sandbox(args: argparse.Namespace) -> None:
     from app.sandbox import create_sandbox_app
 
     settings = _settings()
+    _warn_if_sandbox_is_reachable(args.host, True)
     logs.configure(settings.log_level)
     app = create_sandbox_app(settings.data_dir, settings.sandbox_time_factor)
     app.prepare(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 PAYMENT_METHODS = ("wechatpay", "wallet")
@@ -112,23 +113,115 @@ def _choice(environ: dict, name: str, choices: tuple[str, ...], default: str) ->
     return raw
 
 
-def _secret_file(path: Path, make) -> bytes:
-    """Read a generated secret, creating it once (mode 0600) on the first start."""
-    if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(value)
+def _jwt_secret_problem(value: str) -> str | None:
+    return None if len(value) >= 32 else "must be at least 32 characters"
+
+
+def _encryption_key_problem(value: str) -> str | None:
+    try:
+        if len(bytes.fromhex(value)) == 32:
+            return None
+    except ValueError:
+        pass
+    return "must be 64 hex characters (32 bytes)"
+
+
+def _configured_secret(environ: dict, name: str, problem: Callable[[str], str | None]) -> str | None:
+    value = _env(environ, name)
+    reason = problem(value) if value is not None else None
+    if reason is not None:
+        raise SettingsError(f"{name} {reason}")
     return value
 
 
+def _create_private_file(path: Path, content: str) -> None:
+    """Create `path` (mode 0600) holding `content`, whole or not at all: written aside, then linked into place,
+    so a crash never leaves an empty secret behind and two processes starting at once keep the first one's."""
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _secret_file(path: Path, variable: str, make: Callable[[], str], problem: Callable[[str], str | None],
+                 lost: str) -> str:
+    """The secret generated under the data dir when `variable` is not set: made once, then checked on every start
+    like a configured one. A file others may read is refused, not quietly fixed: it may already have leaked."""
+    try:
+        if not path.exists():
+            _create_private_file(path, make())
+        mode = path.stat().st_mode & 0o777
+        value = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path} (the generated {variable}) cannot be read: "
+                            f"{getattr(exc, 'strerror', None) or exc}") from None
+    if mode & 0o077:
+        raise SettingsError(f"{path} (the generated {variable}) is open to other users (mode {mode:04o}): "
+                            f"chmod 600 it, and replace the secret if someone else may have read it")
+    reason = problem(value)
+    if reason is not None:
+        raise SettingsError(f"{path} (the generated {variable}) {'is empty' if not value else reason}: restore it, "
+                            f"set {variable}, or delete the file to generate a new one ({lost})")
+    return value
+
+
+def _private_sqlite_file(database_url: str) -> None:
+    """Create the SQLite file mode 0600 before SQLite does (it would use 0644); its journal and WAL files take
+    the database file's mode."""
+    path = Path(urlsplit(database_url).path)
+    if path.exists():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise SettingsError(f"YIJIAN_DATABASE_URL: the SQLite file {str(path)!r} cannot be created: "
+                            f"{exc.strerror}") from None
+
+
+# What live mode cannot run without, by WeChat Pay API: each name is a YIJIAN_* variable.
+_LIVE_WXPAY = {
+    "v3": ("YIJIAN_WXPAY_MCHID", "YIJIAN_WXPAY_MERCHANT_KEY_PATH", "YIJIAN_WXPAY_MERCHANT_SERIAL_NO",
+           "YIJIAN_WXPAY_APIV3_KEY", "YIJIAN_WXPAY_PLATFORM_PUBLIC_KEY_PATH", "YIJIAN_WXPAY_PLATFORM_PUBLIC_KEY_ID"),
+    "v2": ("YIJIAN_WXPAY_MCHID", "YIJIAN_WXPAY_APIV2_KEY"),
+}
+
+
+def _live_missing(environ: dict, wxpay_api: str, database_url: str | None, redis_url: str | None,
+                  public_base_url: str | None) -> list[str]:
+    """Everything live mode lacks, each as the variable to set: real money needs real keys, secrets that no
+    file under the data dir holds, a database and a Redis shared by every process, and a public HTTPS address."""
+    missing = [name for name in ("YIJIAN_WX_APPID", "YIJIAN_WX_SECRET", *_LIVE_WXPAY[wxpay_api])
+               if not _env(environ, name)]
+    for name in ("YIJIAN_WXPAY_MERCHANT_KEY_PATH", "YIJIAN_WXPAY_PLATFORM_PUBLIC_KEY_PATH"):
+        path = _env(environ, name)
+        if name in _LIVE_WXPAY[wxpay_api] and path and not os.access(path, os.R_OK):
+            missing.append(f"{name} (no readable file at {path!r})")
+    apiv3_key = _env(environ, "YIJIAN_WXPAY_APIV3_KEY")
+    if wxpay_api == "v3" and apiv3_key and len(apiv3_key.encode()) != 32:
+        missing.append("YIJIAN_WXPAY_APIV3_KEY (32 characters)")
+    missing += [f"{name} (not a generated one)" for name in ("YIJIAN_JWT_SECRET", "YIJIAN_ENCRYPTION_KEY")
+                if not _env(environ, name)]
+    if not (database_url or "").startswith("postgres"):
+        missing.append("YIJIAN_DATABASE_URL=postgres://...")
+    if redis_url is None:
+        missing.append("YIJIAN_REDIS_URL=redis://...")
+    if not (public_base_url or "").startswith("https://"):
+        missing.append("YIJIAN_PUBLIC_BASE_URL=https://... (where WeChat Pay sends notifications)")
+    return missing
+
+
 def _live_credentials(environ: dict) -> LiveCredentials:
-    required = ("YIJIAN_WX_APPID", "YIJIAN_WX_SECRET")
-    for name in required:
-        if not _env(environ, name):
-            raise SettingsError(f"{name} is required when YIJIAN_WECHAT_MODE=live")
     return LiveCredentials(
         appid=_env(environ, "YIJIAN_WX_APPID") or "",
         secret=_env(environ, "YIJIAN_WX_SECRET") or "",
@@ -154,36 +247,33 @@ def load_settings(environ: dict | None = None) -> Settings:
     environ = dict(os.environ if environ is None else environ)
     data_dir = Path(_env(environ, "YIJIAN_DATA_DIR") or "var").expanduser().resolve()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # secrets, keys and the SQLite file live here
     except OSError as exc:
         raise SettingsError(f"YIJIAN_DATA_DIR {str(data_dir)!r} cannot be created: {exc.strerror}") from None
 
-    database_url = _url(environ, "YIJIAN_DATABASE_URL", ("postgres", "sqlite")) or f"sqlite://{data_dir / 'yijian.sqlite3'}"
+    configured_database_url = _url(environ, "YIJIAN_DATABASE_URL", ("postgres", "sqlite"))
     redis_url = _url(environ, "YIJIAN_REDIS_URL", ("redis", "rediss", "unix"))
     public_base_url = _url(environ, "YIJIAN_PUBLIC_BASE_URL", ("http", "https"))
     wechat_mode = _choice(environ, "YIJIAN_WECHAT_MODE", ("sandbox", "live"), "sandbox")
     wechat_base_url = _url(environ, "YIJIAN_WECHAT_BASE_URL", ("http", "https"))
-    if wechat_mode == "live" and wechat_base_url is None:
-        wechat_base_url = "https://api.weixin.qq.com"
+    wxpay_api = _choice(environ, "YIJIAN_WXPAY_API", ("v3", "v2"), "v3")
+    if wechat_mode == "live":
+        missing = _live_missing(environ, wxpay_api, configured_database_url, redis_url, public_base_url)
+        if missing:
+            raise SettingsError(f"YIJIAN_WECHAT_MODE=live needs {', '.join(missing)}")
+        if wechat_base_url is None:
+            wechat_base_url = "https://api.weixin.qq.com"
+    database_url = configured_database_url or f"sqlite://{data_dir / 'yijian.sqlite3'}"
+    if database_url.startswith("sqlite"):
+        _private_sqlite_file(database_url)
 
-    jwt_secret = _env(environ, "YIJIAN_JWT_SECRET")
-    if jwt_secret is not None and len(jwt_secret) < 32:
-        raise SettingsError("YIJIAN_JWT_SECRET must be at least 32 characters")
-    if jwt_secret is None:
-        jwt_secret = _secret_file(data_dir / "jwt_secret", lambda: secrets.token_urlsafe(48).encode()).decode()
-
-    raw_key = _env(environ, "YIJIAN_ENCRYPTION_KEY")
-    if raw_key is not None:
-        try:
-            encryption_key = bytes.fromhex(raw_key)
-        except ValueError:
-            raise SettingsError("YIJIAN_ENCRYPTION_KEY must be 64 hex characters (32 bytes)") from None
-        if len(encryption_key) != 32:
-            raise SettingsError("YIJIAN_ENCRYPTION_KEY must be 64 hex characters (32 bytes)")
-    else:
-        encryption_key = bytes.fromhex(
-            _secret_file(data_dir / "encryption_key", lambda: secrets.token_hex(32).encode()).decode()
-        )
+    jwt_secret = _configured_secret(environ, "YIJIAN_JWT_SECRET", _jwt_secret_problem) or _secret_file(
+        data_dir / "jwt_secret", "YIJIAN_JWT_SECRET", lambda: secrets.token_urlsafe(48), _jwt_secret_problem,
+        "everyone is logged out")
+    encryption_key = bytes.fromhex(_configured_secret(environ, "YIJIAN_ENCRYPTION_KEY", _encryption_key_problem)
+                                   or _secret_file(data_dir / "encryption_key", "YIJIAN_ENCRYPTION_KEY",
+                                                   lambda: secrets.token_hex(32), _encryption_key_problem,
+                                                   "phone numbers and session keys stored with it are lost"))
 
     schedule_raw = _env(environ, "YIJIAN_QUERY_SCHEDULE_S") or "5,30,60,180,600,1800"
     try:
@@ -208,7 +298,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         public_base_url=public_base_url or "http://127.0.0.1:8000",
         wechat_mode=wechat_mode,
         wechat_base_url=wechat_base_url,
-        wxpay_api=_choice(environ, "YIJIAN_WXPAY_API", ("v3", "v2"), "v3"),
+        wxpay_api=wxpay_api,
         jwt_secret=jwt_secret,
         encryption_key=encryption_key,
         access_ttl_s=_int(environ, "YIJIAN_ACCESS_TTL_S", 900),
