@@ -38,3 +38,19 @@ class ServedApp:
         await self.server.before_stop()
         await self.server.close()
         await self.server.after_stop()
+
+
+def other_loopback_address() -> str:
+    """A loopback address of its own (127.x.y.z): requests from it count as another source than 127.0.0.1's,
+    for limits kept per source address."""
+    import secrets
+
+    return f"127.{secrets.randbelow(254) + 1}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+
+
+def client_from(base_url: str, address: str, **options):
+    """An httpx client whose connections leave from `address` (a loopback address of its own)."""
+    import httpx
+
+    return httpx.AsyncClient(base_url=base_url, transport=httpx.AsyncHTTPTransport(local_address=address),
+                             **options)

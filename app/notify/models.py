@@ -12,7 +12,9 @@ class NotificationLog(Model):
     id = fields.CharField(primary_key=True, max_length=40)
     endpoint = fields.CharField(max_length=64)
     headers = fields.JSONField()
-    body = fields.TextField()
+    body = fields.TextField()  # whole when verified; a refused delivery's first 4 KiB (app.notify.journal)
+    body_size = fields.IntField(null=True)  # bytes received; null on entries older than the column
+    body_truncated = fields.BooleanField(default=False, db_default=False)
     verdict = fields.CharField(max_length=64)
     event_type = fields.CharField(max_length=64, null=True)
     answer_status = fields.IntField()

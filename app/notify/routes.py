@@ -21,7 +21,8 @@ async def _install_providers(app: Sanic) -> None:
 
 
 async def _receive(request: Request, endpoint: str, api: str) -> HTTPResponse:
-    answer = await service.receive(endpoint, api, request.headers, request.body or b"")
+    answer = await service.receive(endpoint, api, request.headers, request.body or b"",
+                                   source=request.remote_addr or request.ip)
     if answer.status == 204:
         return HTTPResponse(status=204)
     return HTTPResponse(answer.body, status=answer.status, content_type=answer.content_type)

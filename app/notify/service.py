@@ -16,8 +16,7 @@ from typing import Any, Optional
 
 from app.core import metrics
 from app.core.pagination import newest_first
-from app.core.security import new_id
-from app.notify import providers
+from app.notify import journal, providers
 from app.notify.models import NotificationLog
 from app.orders.settlement import ACCOUNT_MISMATCH, flag, settle
 from app.payments import Notification, NotificationRejected, TransactionState
@@ -27,8 +26,6 @@ from app.refunds.models import Refund
 
 log = logging.getLogger("yijian.notify")
 
-# Headers that may carry our own secrets (never WeChat's): not kept in the log.
-SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 CHINA_TZ = timezone(timedelta(hours=8))
 MESSAGES = {400: "malformed notification", 401: "verification failed", 404: "unknown order",
             500: "temporary failure, retry later"}
@@ -47,10 +44,12 @@ class _Handled:
     verdict: str
     out_trade_no: Optional[str] = None
     event_type: Optional[str] = None
+    verified: bool = False  # signature (APIv3) or sign (APIv2) checked: the body is WeChat's, kept whole
 
 
-async def receive(endpoint: str, api: str, headers: Mapping[str, str], body: bytes) -> Answer:
-    """Handle one delivery to `endpoint` with the provider of `api` (wechatpay_v3 | wechatpay_v2)."""
+async def receive(endpoint: str, api: str, headers: Mapping[str, str], body: bytes, source: str = "") -> Answer:
+    """Handle one delivery to `endpoint` from the address `source` with the provider of `api`
+    (wechatpay_v3 | wechatpay_v2)."""
     handled = _Handled(500, "error")  # filled in as we learn; what is left of it on a failure is logged
     try:
         await _handle(api, headers, body, handled)
@@ -62,11 +61,10 @@ async def receive(endpoint: str, api: str, headers: Mapping[str, str], body: byt
     metrics.count_notification(api, handled.verdict)
     answer = _answer(api, handled.status)
     try:
-        await NotificationLog.create(
-            id=new_id("ntf"), endpoint=endpoint, body=body.decode("utf-8", "replace"),
-            headers={k.lower(): v for k, v in headers.items() if k.lower() not in SECRET_HEADERS},
-            verdict=handled.verdict, event_type=handled.event_type, answer_status=answer.status,
-            answer_body=answer.body, out_trade_no=(handled.out_trade_no or "")[:32] or None)
+        await journal.write(
+            endpoint=endpoint, source=source, headers=headers, body=body, verified=handled.verified,
+            verdict=handled.verdict, event_type=handled.event_type, out_trade_no=handled.out_trade_no,
+            answer_status=answer.status, answer_body=answer.body, redis=providers.current().deps.redis)
     except Exception:
         log.exception("notification log not written", extra={"fields": {"endpoint": endpoint,
                                                                           "verdict": handled.verdict}})
@@ -88,6 +86,7 @@ def _answer(api: str, status: int) -> Answer:
 async def _handle(api: str, headers: Mapping[str, str], body: bytes, handled: _Handled) -> None:
     notification = await providers.current().get(api).parse_notification(headers, body,
                                                                           datetime.now(timezone.utc))
+    handled.verified = True
     handled.event_type = notification.event_type
     out_trade_no = notification.resource.get("out_trade_no")
     handled.out_trade_no = out_trade_no if isinstance(out_trade_no, str) else None
@@ -182,7 +181,7 @@ def _refund_fen(api: str, resource: dict[str, Any]) -> Optional[int]:
 
 def log_view(entry: NotificationLog) -> dict[str, Any]:
     return {"id": entry.id, "endpoint": entry.endpoint, "headers": entry.headers, "body": entry.body,
-            "verdict": entry.verdict, "event_type": entry.event_type, "out_trade_no": entry.out_trade_no,
+            "body_size": entry.body_size, "body_truncated": entry.body_truncated, "verdict": entry.verdict, "event_type": entry.event_type, "out_trade_no": entry.out_trade_no,
             "answer": {"status": entry.answer_status, "body": entry.answer_body}, "received_at": entry.received_at}
 
 
