@@ -36,7 +36,8 @@ ID = r"[A-Za-z0-9_]{1,40}"
 _ID_RE = re.compile(f"^{ID}$")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Model = TypeVar("Model", bound=pydantic.BaseModel)
-# They answer in WeChat's own formats (DESIGN.md §2), and read no query: the API's checks and shape stop here.
+# The WeChat-facing routes answer in WeChat's own formats (DESIGN.md §2), never the API's error shape, so the
+# API's query check leaves them alone (what the notify routes store is made safe where it is stored).
 WECHAT_FACING = ("/notify/", "/sandbox/")
 NUL_REASON = "must not contain a NUL character"
 _MAX_NUL_FIELDS = 20  # a body of a million NULs gets an answer of a few lines, not a million

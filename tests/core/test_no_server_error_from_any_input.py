@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from app.core.http import encode_cursor
+from app.core.http import WECHAT_FACING, encode_cursor
 from tests.checkout.helpers import ADDRESS, items, one_tap, product
 from tests.servers import client_from, other_loopback_address
 from tests.factories import (assert_error, bearer, login, make_operator, make_promotion, operator_headers,
@@ -20,7 +20,6 @@ NUL = "a\x00b"
 # Every query parameter a route of this API reads, and some it might one day.
 QUERY_NAMES = ("cursor", "limit", "status", "flagged", "verdict", "out_trade_no", "category", "action", "target_id",
                "enabled", "kind", "code", "date", "from", "to", "format")
-WECHAT_FACING = ("/notify/", "/sandbox/")  # they answer in WeChat's formats, not the API's error shape (§2)
 _PARAM = re.compile(r"<([a-z_]+)(?::([^>]*))?>")
 
 
