@@ -23,12 +23,12 @@ def _embedded_env(data_dir) -> dict[str, str]:
     return {**env, "YIJIAN_DATA_DIR": str(data_dir), "YIJIAN_LOG_LEVEL": "WARNING"}
 
 
-def _serve_until_healthy(tmp_path, host: str) -> str:
-    """Start `serve --host host`, wait until it answers /healthz on loopback, stop it; its stderr."""
+def _serve_until_healthy(tmp_path, host: str, command: str = "serve", probe: str = "/healthz") -> str:
+    """Start `<command> --host host`, wait until it answers `probe` on loopback, stop it; its stderr."""
     port = free_port()
     stderr_path = tmp_path / "stderr"
     with open(stderr_path, "w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--host", host, "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "app", command, "--host", host, "--port", str(port)],
                                    env=_embedded_env(tmp_path / "var"), cwd=ROOT, stdout=subprocess.DEVNULL,
                                    stderr=stderr)
     try:
@@ -36,7 +36,7 @@ def _serve_until_healthy(tmp_path, host: str) -> str:
         while True:
             assert process.poll() is None, stderr_path.read_text()[-2000:]
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -61,6 +61,11 @@ def test_serving_the_sandbox_beyond_loopback_warns_at_start_up(tmp_path):
     assert data_dir.stat().st_mode & 0o777 == 0o700
     for path in data_dir.glob("yijian.sqlite3*"):
         assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_the_sandbox_alone_beyond_loopback_warns_too(tmp_path):
+    stderr = _serve_until_healthy(tmp_path, "0.0.0.0", "sandbox", "/sandbox/wechat/control/faults")
+    assert len([line for line in stderr.splitlines() if line.startswith(WARNING)]) == 1, stderr
 
 
 def test_serving_on_loopback_does_not_warn(tmp_path):
