@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_outbox_claims')]
+    dependencies = [('models', '0009_lockout_slots')]
 
     initial = False
 
