@@ -243,6 +243,8 @@ def install(app: Sanic) -> None:
 
     @app.on_request
     async def _check_query(request: Request) -> None:
+        if "%00" in request.path or "\x00" in request.path:  # no resource is named with a NUL (file routes fail on one)
+            raise AppError("NOT_FOUND")
         if not request.path.startswith(WECHAT_FACING):
             refuse_nul_in_query(request)
 
