@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 from tests.checkout.helpers import PIN, items, one_tap, product, shopper
-from tests.factories import assert_error
+from tests.factories import assert_error, operator_headers
 
 FAULTS = "/sandbox/wechat/control/faults"
 
@@ -59,11 +59,16 @@ async def test_a_failed_attempt_stores_nothing_and_the_key_can_be_retried(client
     tea = await product(client, price_fen=1000, stock=1)
     who = await shopper(client)
     key = uuid.uuid4().hex
-    assert_error(await one_tap(client, who, {"items": items((tea, 1)), "expected_payable_fen": 1}, key),
-                 409, "PRICE_CHANGED")
-    response = await one_tap(client, who, {"items": items((tea, 1)), "expected_payable_fen": 1}, key)
-    assert response.status_code == 409  # evaluated anew, not replayed
-    assert (await one_tap(client, who, {"items": items((tea, 1))}, uuid.uuid4().hex)).status_code == 201
+    body = {"items": items((tea, 2))}
+    assert_error(await one_tap(client, who, body, key), 409, "OUT_OF_STOCK")
+    response = await client.patch(f"/admin/v1/products/{tea['id']}", json={"stock": 5},
+                                  headers=await operator_headers(client))
+    assert response.status_code == 200, response.text
+    # The same key and body now succeed, evaluated anew: had the 409 been stored, it would be replayed.
+    retry = await one_tap(client, who, body, key)
+    assert retry.status_code == 201, retry.text
+    assert "idempotent-replayed" not in retry.headers
+    assert (await client.get(f"/api/v1/products/{tea['id']}", headers=who["headers"])).json()["stock"] == 3
 
 
 async def test_concurrent_requests_with_one_key_make_one_order(client):
