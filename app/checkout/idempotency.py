@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from tortoise.exceptions import IntegrityError
 
 from app.core.errors import AppError, ValidationFailed
@@ -27,10 +28,19 @@ class Replay:
     body: dict[str, Any]
 
 
-def request_hash(body: dict[str, Any]) -> str:
-    """The body compared for IDEMPOTENCY_KEY_REUSED: canonical JSON without `wallet_pin` (DESIGN §3)."""
-    comparable = {k: v for k, v in body.items() if k != "wallet_pin"}
-    return hashlib.sha256(orjson.dumps(comparable, option=orjson.OPT_SORT_KEYS)).hexdigest()
+def request_hash(body: BaseModel) -> str:
+    """The body compared for IDEMPOTENCY_KEY_REUSED: the validated request (unknown fields ignored, DESIGN §2),
+    as canonical JSON without `wallet_pin` (DESIGN §3)."""
+    return _digest(body.model_dump(mode="json", exclude={"wallet_pin"}))
+
+
+def raw_request_hash(raw: dict[str, Any]) -> str:
+    """What records made before `request_hash` hashed (the raw body): such a record still matches its retry."""
+    return _digest({k: v for k, v in raw.items() if k != "wallet_pin"})
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def check_key(key: str | None) -> str:
@@ -44,7 +54,7 @@ def check_key(key: str | None) -> str:
     return key
 
 
-async def begin(user_id: str, key: str, digest: str) -> IdempotencyRecord | Replay:
+async def begin(user_id: str, key: str, digest: str, *older_digests: str) -> IdempotencyRecord | Replay:
     """Claim the key (a new record, `running`), or return the stored answer of the first request with it.
 
     Another body → IDEMPOTENCY_KEY_REUSED. The first request still running → wait for it (polling the row)
@@ -63,7 +73,7 @@ async def begin(user_id: str, key: str, digest: str) -> IdempotencyRecord | Repl
         if existing.created_at < datetime.now(timezone.utc) - KEEP_FOR:
             await IdempotencyRecord.filter(id=existing.id).delete()
             continue
-        if existing.request_hash != digest:
+        if existing.request_hash not in (digest, *older_digests):
             raise AppError("IDEMPOTENCY_KEY_REUSED")
         if existing.state == "done":
             return Replay(existing.response_status or 201, existing.response_body or {})

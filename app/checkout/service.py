@@ -142,7 +142,8 @@ async def _reorder_items(user_id: str, order_id: str) -> list[tuple[str, int]]:
 
 async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], body: OneTapBody) -> OneTapAnswer:
     """Idempotent: the first answer under a key is stored and replayed; a failure stores nothing."""
-    claim = await idempotency.begin(user_id, key, idempotency.request_hash(raw_body))
+    claim = await idempotency.begin(user_id, key, idempotency.request_hash(body),
+                                    idempotency.raw_request_hash(raw_body))
     if isinstance(claim, idempotency.Replay):
         return OneTapAnswer(claim.status, claim.body, replayed=True)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from app.checkout.idempotency import raw_request_hash
+from app.orders.models import IdempotencyRecord
 from tests.checkout.helpers import PIN, items, one_tap, product, shopper
 from tests.factories import assert_error, operator_headers
 
@@ -69,6 +71,35 @@ async def test_a_failed_attempt_stores_nothing_and_the_key_can_be_retried(client
     assert retry.status_code == 201, retry.text
     assert "idempotent-replayed" not in retry.headers
     assert (await client.get(f"/api/v1/products/{tea['id']}", headers=who["headers"])).json()["stock"] == 3
+
+
+async def test_an_unknown_field_does_not_make_another_request(client):
+    tea = await product(client, stock=5)
+    who = await shopper(client)
+    key = uuid.uuid4().hex
+    first = await one_tap(client, who, {"items": items((tea, 1))}, key)
+    assert first.status_code == 201, first.text
+    # Unknown fields are ignored (DESIGN §2), and a field sent as null is the field left out: the same request.
+    again = await one_tap(client, who, {"items": items((tea, 1)), "coupon": "SPRING", "address_id": None}, key)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert_error(await one_tap(client, who, {"items": items((tea, 2)), "coupon": "SPRING"}, key),
+                 422, "IDEMPOTENCY_KEY_REUSED")
+    assert (await client.get(f"/api/v1/products/{tea['id']}", headers=who["headers"])).json()["stock"] == 4
+
+
+async def test_a_key_stored_under_the_raw_body_still_replays(client):
+    """Records made before the validated body was hashed hold the raw body's hash; their retries still match."""
+    tea = await product(client, stock=5)
+    who = await shopper(client)
+    key = uuid.uuid4().hex
+    body = {"items": items((tea, 1)), "coupon": "SPRING"}
+    first = await one_tap(client, who, body, key)
+    assert first.status_code == 201, first.text
+    await IdempotencyRecord.filter(user_id=who["user_id"], key=key).update(request_hash=raw_request_hash(body))
+    again = await one_tap(client, who, body, key)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
 
 
 async def test_concurrent_requests_with_one_key_make_one_order(client):
