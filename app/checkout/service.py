@@ -141,22 +141,25 @@ async def _reorder_items(user_id: str, order_id: str) -> list[tuple[str, int]]:
 
 
 async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], body: OneTapBody) -> OneTapAnswer:
-    """Idempotent: the first answer under a key is stored and replayed; a failure stores nothing."""
+    """Idempotent: the first answer under a key is stored and replayed; a failure stores nothing; a key whose
+    order was made but not answered (its request died) gets that order finished, never a second one."""
     claim = await idempotency.begin(user_id, key, idempotency.request_hash(body),
                                     idempotency.raw_request_hash(raw_body))
     if isinstance(claim, idempotency.Replay):
         return OneTapAnswer(claim.status, claim.body, replayed=True)
+    if isinstance(claim, idempotency.Resume):
+        log.info("finishing the order of a one-tap that died", extra={"fields": {"order_id": claim.order.id}})
+        return await _finish_order(deps, claim.order, claim.record_id)
     try:
         async with AsyncExitStack() as holds:  # a right PIN's lockout slot stays held until the order is made
-            body_out = await _one_tap(deps, user_id, body, claim, holds)
+            return await _one_tap(deps, user_id, body, claim, holds)
     except BaseException as exc:
         metrics.count_payment_error(exc)
         await idempotency.abandon(claim)
         raise
-    return OneTapAnswer(201, body_out)
 
 
-async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: AsyncExitStack) -> dict[str, Any]:
+async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: AsyncExitStack) -> OneTapAnswer:
     items = _items(body.items) if body.items is not None else await _reorder_items(user_id, body.reorder_of)
     checkout = await _prepare(user_id, items, body.payment_method, body.address_id,
                               address_required=True, preference_check=_one_tap_enabled)
@@ -183,19 +186,21 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
         order = await _create_order(connection, user_id, order_id, checkout, invoice, now,
                                     deps.settings.order_ttl_s, paid=wallet is not None,
                                     provider_api=deps.wechatpay.name)
+        answer = None
         if wallet is not None:
             await deps.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
             answer = _jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
-            await idempotency.finish(claim, 201, answer, order.id, connection)
+        # The key is tied to its order in the order's own transaction: no crash can leave one without the other.
+        await idempotency.bind(claim, order.id, connection, answer)
         # The rows every buyer contends for (a promotion's budget, a product's stock) are locked last, right
         # before COMMIT: their locks are held for one or two statements, not for the whole order.
         await _charge_budgets(connection, priced, checkout)
         await reserve_stock([(line.product_id, line.quantity) for line in checkout.lines], connection)
-    if wallet is not None:
+    if answer is not None:
         log.info("order paid from wallet", extra={"fields": {"order_id": order.id, "payable_fen": order.payable_fen}})
         metrics.count_payment("wallet", "paid")
-        return answer
-    return await _request_wechat_payment(deps, user_id, order, claim)
+        return OneTapAnswer(201, answer)
+    return await _finish_order(deps, order, claim.id)
 
 
 def _check_stock(checkout: Checkout) -> None:
@@ -233,8 +238,11 @@ async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: s
                         invoice: Optional[dict], now: datetime, ttl_s: int, *, paid: bool,
                         provider_api: str) -> Order:
     priced = checkout.priced
+    # A WeChat Pay order is hidden and due to the jobs at `prepay_due_at` until its prepay is stored (then it
+    # is shown and due at its first query): if the request getting the prepay dies, the jobs close it.
     order = await Order.create(
-        id=order_id, user_id=user_id, out_trade_no=out_trade_no_for(order_id),
+        id=order_id, user_id=user_id, out_trade_no=out_trade_no_for(order_id), created_at=now,
+        listed=paid, next_query_at=None if paid else order_jobs.prepay_due_at(now),
         status=PAID if paid else PAYING, lines=[_line_view(line) for line in priced.lines],
         items_total_fen=priced.items_total_fen, discounts=[_discount_view(d) for d in priced.discounts],
         discount_fen=priced.discount_fen, payable_fen=priced.payable_fen, payment_method=checkout.payment_method,
@@ -252,29 +260,76 @@ async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: s
     return order
 
 
-async def _request_wechat_payment(deps: Deps, user_id: str, order: Order, claim) -> dict[str, Any]:
-    """The order is committed PAYING first; the prepay is asked for outside any transaction (DESIGN §3)."""
-    user = await User.get(id=user_id)
-    settings = deps.settings
-    notify_path = "/notify/wechatpay/v2" if deps.wechatpay.name == providers.V2 else "/notify/wechatpay"
-    request = PaymentRequest(
-        out_trade_no=order.out_trade_no, description=_description(order), amount_fen=order.payable_fen,
-        openid=user.openid, expires_at=order.expires_at, notify_url=f"{settings.public_base_url}{notify_path}",
-    )
+async def _finish_order(deps: Deps, order: Order, record_id: int) -> OneTapAnswer:
+    """Get the WeChat Pay order's prepay and store the answer under its key, outside any transaction (DESIGN §3).
+
+    The one-tap that made the order runs this, and so does a retry finishing the order of one that died: the
+    same out_trade_no with the identical body gets the same prepay from WeChat Pay, and of concurrent callers
+    exactly one stores its answer, which every other one replays.
+    """
+    if order.status == PAID:  # paid before anyone got its answer (the jobs found the payment)
+        return await _store_or_replay(order, record_id, {"method": "wechatpay", "status": PAID})
+    wechatpay = providers.for_order(order)
     try:
-        params = await deps.wechatpay.create_payment(request)
+        params = await wechatpay.create_payment(await _payment_request(deps, order, wechatpay.name))
     except PaymentProviderError as exc:
-        await orders.close_unpaid(order, "provider_failed", listed=False)
-        log.warning("prepay failed; order closed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
-        raise await _provider_unavailable(user_id, order.payable_fen) from None
-    # The first active query is due at the first slot of the backoff (DESIGN §4); jobs take it from there.
-    await Order.filter(id=order.id).update(prepay_id=params.prepay_id,
-                                           next_query_at=order_jobs.first_query_at(order, settings.query_schedule_s))
-    answer = _jsonable({"order": orders.order_view(order),
-                        "payment": {"method": "wechatpay", "request_payment": params.request_payment}})
-    await idempotency.finish(claim, 201, answer, order.id)
+        # Closed here at once (DESIGN §3), unless someone else stored its prepay meanwhile; the key goes with it.
+        if await orders.close_unpaid(order, "provider_failed", listed=False, guard={"prepay_id": None}):
+            log.warning("prepay failed; order closed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
+            raise await _provider_unavailable(order.user_id, order.payable_fen) from None
+        return await _stored_answer(record_id, order)
+    payment = {"method": "wechatpay", "request_payment": params.request_payment}
+    answer = _jsonable({"order": orders.order_view(order), "payment": payment})
+    try:
+        async with in_transaction() as connection:
+            # Only while the order still waits within its grace: once the jobs took it, they are closing it.
+            # The first query is then due at the first slot of the backoff (DESIGN §4).
+            waiting = Order.filter(id=order.id, status=PAYING, prepay_id=None,
+                                   next_query_at=order_jobs.prepay_due_at(order.created_at))
+            first_query = order_jobs.first_query_at(order, deps.settings.query_schedule_s)
+            if not await waiting.using_db(connection).update(prepay_id=params.prepay_id, listed=True,
+                                                             next_query_at=first_query):
+                raise _LostRace()
+            if not await idempotency.finish(record_id, answer, connection):
+                raise _LostRace()  # rolls the order back too: a prepay is stored with its answer or not at all
+    except _LostRace:
+        return await _stored_answer(record_id, order)
     metrics.count_payment("wechatpay", "prepay_created")
-    return answer
+    return OneTapAnswer(201, answer)
+
+
+class _LostRace(Exception):
+    """Another caller finished (or the jobs took) the order first."""
+
+
+async def _payment_request(deps: Deps, order: Order, api: str) -> PaymentRequest:
+    """Built from the order alone, so a retry sends WeChat Pay the body the first request sent."""
+    user = await User.get(id=order.user_id)
+    notify_path = "/notify/wechatpay/v2" if api == providers.V2 else "/notify/wechatpay"
+    return PaymentRequest(
+        out_trade_no=order.out_trade_no, description=_description(order), amount_fen=order.payable_fen,
+        openid=user.openid, expires_at=order.expires_at, notify_url=f"{deps.settings.public_base_url}{notify_path}",
+    )
+
+
+async def _store_or_replay(order: Order, record_id: int, payment: dict[str, Any]) -> OneTapAnswer:
+    answer = _jsonable({"order": orders.order_view(order), "payment": payment})
+    async with in_transaction() as connection:
+        if await idempotency.finish(record_id, answer, connection):
+            return OneTapAnswer(201, answer)
+    return await _stored_answer(record_id, order)
+
+
+async def _stored_answer(record_id: int, order: Order) -> OneTapAnswer:
+    """After losing a race for the order: the answer another caller stored, else the order is being closed."""
+    record = await idempotency.stored(record_id)
+    if record is not None and record.state == idempotency.DONE:
+        return OneTapAnswer(record.response_status or 201, record.response_body or {}, replayed=True)
+    current = await Order.get(id=order.id)
+    if current.status == PAID and record is not None:
+        return await _store_or_replay(current, record_id, {"method": "wechatpay", "status": PAID})
+    # The jobs took the order to close it (or closed it): this attempt failed, and its key is (being) freed.
+    raise await _provider_unavailable(order.user_id, order.payable_fen)
 
 
 async def _provider_unavailable(user_id: str, payable_fen: int) -> AppError:

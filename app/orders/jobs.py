@@ -4,6 +4,10 @@ The due work is the order row itself (DESIGN §3, §4): `next_query_at` is when 
 at — a query slot `created_at + YIJIAN_QUERY_SCHEDULE_S[n]`, and after the last slot its `expires_at`.
 A sweep claims a due order by moving `next_query_at` to a lease with a conditional update, so of several
 workers exactly one gets it; the job then sets the next slot, guarded by that same lease.
+
+An order is created due at `prepay_due_at` (PREPAY_GRACE_S after it was made), which getting its prepay
+replaces with the first query slot. An order still without a prepay then lost the request that made it (a
+crash): once the jobs claim it, no retry can finish it any more, and it is closed (cause `prepay_lost`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from app.payments import AlreadyPaid, PaymentProviderError, TransactionState
 
 log = logging.getLogger("yijian.orders.jobs")
 
+# Time for the one-tap that made an order, or a retry after its crash, to get the prepay (the call itself gives
+# up after 8 s); after it the order holds its stock for nobody, and the jobs close it.
+PREPAY_GRACE_S = 30
 LEASE_S = 60  # a claimed order whose job never finished (crash, lost message) is due again after this
 PARK_S = 86_400  # a payment that does not match its order waits for operators; looked at again daily
 READ_QUERY_AFTER_S = 5  # DESIGN §3: GET on an order PAYING for 5 s or more queries WeChat Pay ...
@@ -32,7 +39,13 @@ READ_QUERY_TIMEOUT_S = 2.0  # ... with a 2 s timeout ...
 READ_QUERY_KEY = "yijian:orders:read-query:{order_id}"  # ... at most once per 5 s per order
 SETTLED = ("paid", "duplicate", "paid_after_close")
 
-__all__ = ["now_utc", "first_query_at", "next_query_at", "due", "claim_due", "run_due_order", "query_on_read"]
+__all__ = ["now_utc", "prepay_due_at", "first_query_at", "next_query_at", "due", "claim_due", "run_due_order",
+           "query_on_read"]
+
+
+def prepay_due_at(created_at: datetime) -> datetime:
+    """When an order still waiting for its prepay becomes the jobs' (its `next_query_at` until the prepay comes)."""
+    return created_at + timedelta(seconds=PREPAY_GRACE_S)
 
 
 def next_query_at(created_at: datetime, expires_at: datetime, schedule: tuple[int, ...], attempts: int) -> datetime:
@@ -47,14 +60,17 @@ def first_query_at(order: Order, schedule: tuple[int, ...]) -> datetime:
 
 
 def due(now: datetime):
-    """The PAYING WeChat Pay orders due at `now`: past their `next_query_at`, or without one and past expiry."""
+    """The PAYING WeChat Pay orders due at `now`: past their `next_query_at`, or without one (made before orders
+    were created due at `prepay_due_at`) once that grace has passed, or at their expiry."""
+    unscheduled_due = Q(created_at__lte=now - timedelta(seconds=PREPAY_GRACE_S)) | Q(expires_at__lte=now)
     return Order.filter(status=PAYING, provider="wechatpay").filter(
-        Q(next_query_at__lte=now) | Q(next_query_at=None, expires_at__lte=now))
+        Q(next_query_at__lte=now) | Q(Q(next_query_at=None) & unscheduled_due))
 
 
 async def claim_due(now: datetime, limit: int = 200, order_ids: Optional[list[str]] = None) -> list[Claim]:
     """Claim the PAYING WeChat Pay orders due at `now` (among `order_ids` if given): each for one worker only,
-    for LEASE_S seconds. An order with no `next_query_at` (its prepay never came back) is due at its expiry.
+    for LEASE_S seconds. An order with no `next_query_at` (made before orders were created due at
+    `prepay_due_at`) is due once that grace has passed, or at its expiry.
     """
     query = due(now)
     if order_ids is not None:
@@ -63,13 +79,16 @@ async def claim_due(now: datetime, limit: int = 200, order_ids: Optional[list[st
 
 
 async def run_due_order(deps: Deps, order_id: str, lease_until: datetime, now: Optional[datetime] = None) -> str:
-    """Query the claimed order, or expire it when its time is up; answers what happened (for logs and tests)."""
+    """Query the claimed order, or close it when its time is up or its prepay was lost; answers what happened
+    (for logs and tests)."""
     order = await Order.get_or_none(id=order_id, status=PAYING, next_query_at=lease_until)
     if order is None:
         return "stale"  # paid, closed or claimed again meanwhile
     now = now or now_utc()
     if now >= order.expires_at:
-        return await _expire(deps, order, lease_until, now)
+        return await _query_then_close(order, lease_until, now, "expiry")
+    if order.prepay_id is None:
+        return await _query_then_close(order, lease_until, now, "prepay_lost")
     return await _query(deps, order, lease_until)
 
 
@@ -88,10 +107,12 @@ async def _query(deps: Deps, order: Order, lease_until: datetime) -> str:
     return result
 
 
-async def _expire(deps: Deps, order: Order, lease_until: datetime, now: datetime) -> str:
+async def _query_then_close(order: Order, lease_until: datetime, now: datetime, cause: str) -> str:
     """DESIGN §3: query first (a payment found wins), then close at WeChat Pay, then here (stock given back).
 
     Never closed here without WeChat Pay's word: a close it did not confirm is tried at the next sweep.
+    `expiry`: its time is up. `prepay_lost`: the one-tap that made it died before its prepay was stored and no
+    retry finished it within the grace; it was never shown to the user and stays hidden, and its key is freed.
     """
     wechatpay = providers.for_order(order)
     try:
@@ -102,22 +123,23 @@ async def _expire(deps: Deps, order: Order, lease_until: datetime, now: datetime
             except AlreadyPaid:  # paid between the query and the close
                 state = await wechatpay.query(order.out_trade_no)
     except PaymentProviderError as exc:
-        log.info("expiry postponed: WeChat Pay did not answer",
-                 extra={"fields": {"order_id": order.id, "cause": str(exc)}})
+        log.info("close postponed: WeChat Pay did not answer",
+                 extra={"fields": {"order_id": order.id, "close_cause": cause, "cause": str(exc)}})
         await _reschedule(order, lease_until, next_query_at=now)
         return "unavailable"
     if state.paid:
-        return await _settle_at_expiry(order, state, lease_until, now)
-    if await close_unpaid(order, "expiry"):
-        log.info("order expired", extra={"fields": {"order_id": order.id}})
+        return await _settle_before_close(order, state, lease_until, now, f"{cause}_query")
+    if await close_unpaid(order, cause, guard={"next_query_at": lease_until}):
+        log.info("order closed unpaid", extra={"fields": {"order_id": order.id, "cause": cause}})
         return "closed"
     return "stale"
 
 
-async def _settle_at_expiry(order: Order, state: TransactionState, lease_until: datetime, now: datetime) -> str:
-    outcome = await settle(order.out_trade_no, state, "expiry_query")
+async def _settle_before_close(order: Order, state: TransactionState, lease_until: datetime, now: datetime,
+                               cause: str) -> str:
+    outcome = await settle(order.out_trade_no, state, cause)
     if outcome.result == "flagged":
-        log.warning("expiry: payment does not match its order; parked for operators",
+        log.warning("payment found before closing does not match its order; parked for operators",
                     extra={"fields": {"order_id": order.id}})
         await _reschedule(order, lease_until, next_query_at=now + timedelta(seconds=PARK_S))
     elif outcome.result not in SETTLED:

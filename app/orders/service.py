@@ -14,8 +14,8 @@ from app.catalog.service import release_stock
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import newest_first
 from app.orders.models import (
-    CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, Order, OrderFlag, OrderPromotion,
-    OrderTransition,
+    CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, IdempotencyRecord, Order, OrderFlag,
+    OrderPromotion, OrderTransition,
 )
 from app.notify import providers
 from app.payments import AlreadyPaid, PaymentProviderError
@@ -69,13 +69,24 @@ async def record_created(order: Order, cause: str, connection: BaseDBAsyncClient
                                  using_db=connection)
 
 
-async def close_unpaid(order: Order, cause: str, *, listed: bool = True) -> bool:
-    """PAYING → CLOSED, giving back stock and promotion budgets in the same transaction. False if it moved."""
+async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = None,
+                       guard: Optional[dict[str, Any]] = None) -> bool:
+    """PAYING → CLOSED (if it still matches `guard`), giving back stock and promotion budgets in the same
+    transaction. False if it moved.
+
+    An order closed before its one-tap was answered frees its idempotency key in that transaction too: that
+    attempt failed, and a failed attempt stores nothing (DESIGN §3; app/checkout/idempotency.py).
+    """
+    changes: dict[str, Any] = {"closed_at": now_utc(), "close_cause": cause}
+    if listed is not None:
+        changes["listed"] = listed
     async with in_transaction() as connection:
-        closed = await transition(order.id, PAYING, CLOSED, cause, connection,
-                                  closed_at=now_utc(), close_cause=cause, listed=listed)
+        closed = await transition(order.id, PAYING, CLOSED, cause, connection, guard=guard, **changes)
         if not closed:
             return False
+        # By user first: (user_id, key) is the table's index.
+        await IdempotencyRecord.filter(user_id=order.user_id, order_id=order.id).exclude(state="done").using_db(
+            connection).delete()
         await release_stock([(line["product_id"], line["quantity"]) for line in order.lines], connection)
         for used in await OrderPromotion.filter(order_id=order.id).using_db(connection):
             await Promotion.filter(id=used.promotion_id).using_db(connection).update(

@@ -25,7 +25,7 @@ from app.refunds import service as refunds
 
 log = logging.getLogger("yijian.settlement")
 
-CAUSES = ("notification", "query", "expiry_query", "read_query")
+CAUSES = ("notification", "query", "expiry_query", "prepay_lost_query", "read_query")
 AMOUNT_MISMATCH, ACCOUNT_MISMATCH, PAID_AFTER_CLOSE = "amount_mismatch", "account_mismatch", "paid_after_close"
 TRANSACTION_MISMATCH = "transaction_mismatch"
 
@@ -112,8 +112,9 @@ async def _record_payment(connection, order: Order, state: TransactionState, api
 
 async def _mark_paid(order: Order, state: TransactionState, cause: str, api: str) -> bool:
     async with in_transaction() as connection:
+        # listed: an order is shown once its prepay is handed out; one paid is shown whatever happened before.
         if not await orders.transition(order.id, PAYING, PAID, cause, connection, paid_at=_paid_at(state),
-                                       transaction_id=state.transaction_id, next_query_at=None):
+                                       transaction_id=state.transaction_id, next_query_at=None, listed=True):
             return False
         await _record_payment(connection, order, state, api)
         await outbox.emit(connection, "order.paid", {
