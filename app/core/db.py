@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "app.notify.models",
     "app.refunds.models",
     "app.jobs.models",
+    "app.recommendations.models",
 ]
 
 
