@@ -25,6 +25,7 @@ from app.deps import Deps
 from app.jobs import outbox
 from app.jobs.config import JobsConfig
 from app.orders import jobs as order_jobs
+from app.recommendations import signals as _recommendation_signals  # noqa: F401 (its outbox consumers)
 from app.refunds import jobs as refund_jobs
 
 log = logging.getLogger("yijian.jobs")

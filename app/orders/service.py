@@ -20,6 +20,7 @@ from app.orders.models import (
 from app.notify import providers
 from app.payments import AlreadyPaid, PaymentProviderError
 from app.promotions.models import Promotion
+from app.recommendations import events as payment_events
 
 
 EVER_PAID = (PAID, REFUNDING, REFUNDED, PARTIALLY_REFUNDED)
@@ -64,6 +65,13 @@ async def transition(order_id: str, from_status: str, to_status: str, cause: str
     return True
 
 
+def order_paid_payload(order: Order, *, transaction_id: Optional[str], amount_fen: int, cause: str) -> dict[str, Any]:
+    """The `order.paid` outbox event, written in the transaction that pays the order (settlement, wallet one-tap)."""
+    return {"order_id": order.id, "user_id": order.user_id, "out_trade_no": order.out_trade_no,
+            "transaction_id": transaction_id, "amount_fen": amount_fen, "payment_method": order.payment_method,
+            "cause": cause}
+
+
 async def record_created(order: Order, cause: str, connection: BaseDBAsyncClient) -> None:
     await OrderTransition.create(order_id=order.id, from_status=None, to_status=order.status, cause=cause,
                                  using_db=connection)
@@ -71,13 +79,14 @@ async def record_created(order: Order, cause: str, connection: BaseDBAsyncClient
 
 async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = None,
                        guard: Optional[dict[str, Any]] = None) -> bool:
-    """PAYING → CLOSED (if it still matches `guard`), giving back stock and promotion budgets in the same
-    transaction. False if it moved.
+    """PAYING → CLOSED (if it still matches `guard`), giving back stock and promotion budgets and writing
+    `payment.failed`, in the same transaction. False if it moved.
 
     An order closed before its one-tap was answered frees its idempotency key in that transaction too: that
     attempt failed, and a failed attempt stores nothing (DESIGN §3; app/checkout/idempotency.py).
     """
-    changes: dict[str, Any] = {"closed_at": now_utc(), "close_cause": cause}
+    closed_at = now_utc()
+    changes: dict[str, Any] = {"closed_at": closed_at, "close_cause": cause}
     if listed is not None:
         changes["listed"] = listed
     async with in_transaction() as connection:
@@ -87,6 +96,7 @@ async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = Non
         # By user first: (user_id, key) is the table's index.
         await IdempotencyRecord.filter(user_id=order.user_id, order_id=order.id).exclude(state="done").using_db(
             connection).delete()
+        await payment_events.emit_unpaid_close(connection, order, cause, closed_at)
         await release_stock([(line["product_id"], line["quantity"]) for line in order.lines], connection)
         for used in await OrderPromotion.filter(order_id=order.id).using_db(connection):
             await Promotion.filter(id=used.promotion_id).using_db(connection).update(

@@ -117,11 +117,8 @@ async def _mark_paid(order: Order, state: TransactionState, cause: str, api: str
                                        transaction_id=state.transaction_id, next_query_at=None, listed=True):
             return False
         await _record_payment(connection, order, state, api)
-        await outbox.emit(connection, "order.paid", {
-            "order_id": order.id, "user_id": order.user_id, "out_trade_no": order.out_trade_no,
-            "transaction_id": state.transaction_id, "amount_fen": state.amount_total_fen,
-            "payment_method": order.payment_method, "cause": cause,
-        })
+        await outbox.emit(connection, "order.paid", orders.order_paid_payload(
+            order, transaction_id=state.transaction_id, amount_fen=state.amount_total_fen, cause=cause))
     return True
 
 
