@@ -25,6 +25,7 @@ from app.metrics import routes as metrics_routes
 from app.notify.routes import bp as notify_bp
 from app.orders.admin_routes import bp as orders_admin_bp
 from app.orders.routes import bp as orders_bp
+from app.recommendations.routes import bp as recommendations_bp
 from app.refunds.routes import bp as refunds_bp
 from app.preferences.routes import bp as preferences_bp
 from app.promotions import cache as promotions_cache, versions as promotion_versions
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     for bp in (auth_bp, preferences_bp, wallet_bp, operators_bp, catalog_admin_bp, catalog_bp, promotions_bp,
                wallet_admin_bp, checkout_bp, orders_bp, orders_admin_bp, refunds_bp, notify_bp):
         app.blueprint(bp)
+    app.blueprint(recommendations_bp)
     app.blueprint(admin_console_bp)
     apidocs.install(app)
     if settings.sandbox:

@@ -100,6 +100,19 @@ async def get_products(ids: Iterable[str], connection: Optional[BaseDBAsyncClien
     return {product.id: product for product in await query}
 
 
+async def sellable_products(items: Iterable[StockLine]) -> tuple[dict[str, int], dict[str, Product]]:
+    """A cart's quantities, one per product (in the order first named), and its products; an unknown or off-sale
+    product → PRODUCT_UNAVAILABLE (with their ids)."""
+    quantities: dict[str, int] = {}
+    for product_id, quantity in items:
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    products = await get_products(quantities)
+    missing = [pid for pid in quantities if pid not in products or not products[pid].on_sale]
+    if missing:
+        raise AppError("PRODUCT_UNAVAILABLE", products=missing)
+    return quantities, products
+
+
 def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
     """One line per product (two lines of one product must fit the stock together), in id order.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
@@ -13,7 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from app.catalog.service import get_products, reserve_stock
+from app.catalog.service import reserve_stock, sellable_products
 from app.checkout import idempotency
 from app.checkout.schemas import Item, OneTapBody, QuoteBody
 from app.core import metrics
@@ -21,6 +21,7 @@ from app.core.errors import AppError
 from app.core.security import new_id
 from app.core.settings import PAYMENT_METHODS
 from app.deps import Deps
+from app.jobs import outbox
 from app.orders import jobs as order_jobs, service as orders
 from app.orders.models import PAID, PAYING, Order, OrderPromotion
 from app.payments import PaymentProviderError, PaymentRequest
@@ -28,10 +29,11 @@ from app.payments.providers.wallet import insufficient_balance
 from app.auth.models import User
 from app.notify import providers
 from app.preferences.models import InvoiceTitle
-from app.preferences.service import checkout_choices, choose_payment_method, invoice_view
+from app.preferences.service import checkout_choices, invoice_view
 from app.pricing import CartLine, PriceResult, PricingContext, price
-from app.promotions.cache import active_promotions
+from app.promotions.cache import active_promotions, with_fresh_budgets
 from app.promotions.models import Promotion
+from app.recommendations import service as recommendations
 from app.wallet.models import Wallet
 from app.wallet.pin import pin_checked
 
@@ -63,13 +65,7 @@ class OneTapAnswer:
 async def _cart_lines(items: list[tuple[str, int]]) -> tuple[list[CartLine], dict[str, int]]:
     """The cart at today's prices, one line per product, and each product's stock as read;
     unknown or off-sale products → PRODUCT_UNAVAILABLE."""
-    quantities: dict[str, int] = {}
-    for product_id, quantity in items:
-        quantities[product_id] = quantities.get(product_id, 0) + quantity
-    products = await get_products(quantities)
-    missing = [pid for pid in quantities if pid not in products or not products[pid].on_sale]
-    if missing:
-        raise AppError("PRODUCT_UNAVAILABLE", products=missing)
+    quantities, products = await sellable_products(items)
     lines = [
         CartLine(product_id=pid, name=products[pid].name, category=products[pid].category,
                  unit_price_fen=products[pid].price_fen, quantity=quantity)
@@ -78,19 +74,9 @@ async def _cart_lines(items: list[tuple[str, int]]) -> tuple[list[CartLine], dic
     return lines, {pid: products[pid].stock for pid in quantities}
 
 
-async def _fresh_budgets(rules: list) -> list:
-    """Budgets change with every order and the promotion cache does not follow them: read them now."""
-    budgeted = [rule.id for rule in rules if rule.budget_remaining_fen is not None]
-    if not budgeted:
-        return rules
-    left = {row["id"]: max(0, (row["budget_fen"] or 0) - row["budget_used_fen"])
-            for row in await Promotion.filter(id__in=budgeted).values("id", "budget_fen", "budget_used_fen")}
-    return [replace(rule, budget_remaining_fen=left.get(rule.id, 0)) if rule.id in left else rule for rule in rules]
-
-
 async def _price(user_id: str, lines: list[CartLine], method: str, address: Optional[dict],
                  now: datetime) -> tuple[PriceResult, frozenset[str]]:
-    rules = await _fresh_budgets(await active_promotions(now))
+    rules = await with_fresh_budgets(await active_promotions(now))
     # The user's history is read only when a rule can use it: most carts need neither query.
     needs_history = any(rule.new_user_only for rule in rules)
     limited = [rule.id for rule in rules if rule.per_user_limit is not None]
@@ -112,7 +98,8 @@ async def _prepare(user_id: str, items: list[tuple[str, int]], method: Optional[
         preference_check(preference)
     if address is None and address_required:
         raise AppError("ADDRESS_REQUIRED")
-    method = method or choose_payment_method(preference, None)["method"]
+    # No method named: the default unless unusable now, else the recommendation (DESIGN §3 "Recommendations").
+    method = method or await recommendations.checkout_method(user_id, preference, lines, (address or {}).get("city"))
     if method not in PAYMENT_METHODS:
         raise AppError("PAYMENT_METHOD_UNAVAILABLE", payment_method=method, available=list(PAYMENT_METHODS))
     priced, budgeted = await _price(user_id, lines, method, address, orders.now_utc())
@@ -147,15 +134,18 @@ async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], 
                                     idempotency.raw_request_hash(raw_body))
     if isinstance(claim, idempotency.Replay):
         return OneTapAnswer(claim.status, claim.body, replayed=True)
-    if isinstance(claim, idempotency.Resume):
-        log.info("finishing the order of a one-tap that died", extra={"fields": {"order_id": claim.order.id}})
-        return await _finish_order(deps, claim.order, claim.record_id)
     try:
+        if isinstance(claim, idempotency.Resume):
+            log.info("finishing the order of a one-tap that died", extra={"fields": {"order_id": claim.order.id}})
+            return await _finish_order(deps, claim.order, claim.record_id)
         async with AsyncExitStack() as holds:  # a right PIN's lockout slot stays held until the order is made
             return await _one_tap(deps, user_id, body, claim, holds)
     except BaseException as exc:
         metrics.count_payment_error(exc)
-        await idempotency.abandon(claim)
+        if not isinstance(claim, idempotency.Resume):  # a resumed key is bound to its order: nothing to let go
+            await idempotency.abandon(claim)
+        if isinstance(exc, AppError):  # a payment error is recorded and, where it can, names another method
+            await recommendations.after_payment_error(deps.redis, user_id, exc)
         raise
 
 
@@ -178,6 +168,7 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
     _check_stock(checkout)
     if wallet is not None:
         _check_balance(wallet, priced.payable_fen)
+    await recommendations.payment_attempted(deps.redis, checkout.payment_method)
 
     order_id = new_id("ord")
     now = orders.now_utc()
@@ -189,6 +180,8 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
         answer = None
         if wallet is not None:
             await deps.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
+            await outbox.emit(connection, "order.paid", orders.order_paid_payload(
+                order, transaction_id=None, amount_fen=order.payable_fen, cause="one_tap_wallet"))
             answer = _jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
         # The key is tied to its order in the order's own transaction: no crash can leave one without the other.
         await idempotency.bind(claim, order.id, connection, answer)
@@ -276,7 +269,7 @@ async def _finish_order(deps: Deps, order: Order, record_id: int) -> OneTapAnswe
         # Closed here at once (DESIGN §3), unless someone else stored its prepay meanwhile; the key goes with it.
         if await orders.close_unpaid(order, "provider_failed", listed=False, guard={"prepay_id": None}):
             log.warning("prepay failed; order closed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
-            raise await _provider_unavailable(order.user_id, order.payable_fen) from None
+            raise _provider_unavailable(order) from None
         return await _stored_answer(record_id, order)
     payment = {"method": "wechatpay", "request_payment": params.request_payment}
     answer = _jsonable({"order": orders.order_view(order), "payment": payment})
@@ -329,16 +322,13 @@ async def _stored_answer(record_id: int, order: Order) -> OneTapAnswer:
     if current.status == PAID and record is not None:
         return await _store_or_replay(current, record_id, {"method": "wechatpay", "status": PAID})
     # The jobs took the order to close it (or closed it): this attempt failed, and its key is (being) freed.
-    raise await _provider_unavailable(order.user_id, order.payable_fen)
+    raise _provider_unavailable(order)
 
 
-async def _provider_unavailable(user_id: str, payable_fen: int) -> AppError:
-    """503 with a remedy that names what still works: the wallet, when its balance covers the order."""
-    wallet = await Wallet.get_or_none(user_id=user_id)
-    if wallet is not None and wallet.balance_fen >= payable_fen:
-        return AppError("PAYMENT_PROVIDER_UNAVAILABLE", remedy="微信支付暂时不可用，可改用钱包余额支付",
-                        alternative="wallet")
-    return AppError("PAYMENT_PROVIDER_UNAVAILABLE", remedy="微信支付暂时不可用，请稍后重试", alternative=None)
+def _provider_unavailable(order: Order) -> AppError:
+    """The prepay could not be had; `one_tap` adds the method to use instead (app/recommendations)."""
+    return AppError("PAYMENT_PROVIDER_UNAVAILABLE", remedy="微信支付暂时不可用，请稍后重试",
+                    payable_fen=order.payable_fen)
 
 
 def out_trade_no_for(order_id: str) -> str:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from app.core.settings import PAYMENT_METHODS
+from app.recommendations.schemas import BuyAgainOut, OfferOut, PaymentMethodOut
 
 _PHONE = r"^[0-9+-]{5,32}$"  # digits, `+` and `-` only (DESIGN.md §3)
 _TAX_NUMBER = re.compile(r"^[0-9A-Z]{15,20}$")  # 统一社会信用代码 / 纳税人识别号
@@ -172,11 +173,6 @@ class PhoneOut(BaseModel):
     phone_masked: str
 
 
-class PaymentMethodChoice(BaseModel):
-    method: str
-    reason: str
-
-
 class WalletOut(BaseModel):
     balance_fen: int
     pin_set: bool
@@ -186,6 +182,7 @@ class WalletOut(BaseModel):
 class PrefillOut(BaseModel):
     address: Optional[AddressOut]
     invoice: Optional[InvoiceOut]
-    payment_method: PaymentMethodChoice
+    payment_method: PaymentMethodOut
     wallet: WalletOut
-    offers: list[dict]
+    offers: list[OfferOut]
+    buy_again: list[BuyAgainOut]

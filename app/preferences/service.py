@@ -20,16 +20,14 @@ from app.core.security import new_id
 from app.deps import Deps
 from app.preferences.models import Address, InvoiceTitle, Preference
 from app.preferences.schemas import AddressIn, InvoiceIn, PreferencesPatch
+from app.recommendations import service as recommendations
+from app.recommendations.ranking import MethodRecommendation, with_default
 from app.wallet import service as wallet_service
-from app.wallet.service import WalletView
 
 log = logging.getLogger("yijian.preferences")
 
 ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail", "postal_code", "national_code")
 INVOICE_FIELDS = ("type", "title", "tax_number", "company_address", "telephone", "bank_name", "bank_account")
-REASON_USER_DEFAULT = "您设置的默认支付方式"
-REASON_FALLBACK = "微信支付，安全便捷"
-FALLBACK_PAYMENT_METHOD = "wechatpay"
 
 
 # Views: what the API answers, built from the models.
@@ -225,38 +223,15 @@ async def checkout_choices(user_id: str, address_id: Optional[str]) -> tuple[Opt
 
 # Checkout prefill
 
-async def recommended_payment_method(user_id: str, wallet: WalletView) -> Optional[dict[str, str]]:
-    """Hook for the recommendation engine (a later issue): `{"method", "reason"}` or None for no opinion."""
-    return None
-
-
-async def available_offers(user_id: str, city: Optional[str], payment_method: str) -> list[dict[str, Any]]:
-    """The enabled promotions this user can use now, each with `reason` (other payment methods' included)."""
-    from app.orders.service import has_paid_order, now_utc, promotion_uses
-    from app.pricing import PricingContext, candidate_offers
-    from app.promotions.cache import active_promotions
-
-    now = now_utc()
-    rules = await active_promotions(now)
-    limited = [rule.id for rule in rules if rule.per_user_limit is not None]
-    paid_before, uses = await asyncio.gather(has_paid_order(user_id), promotion_uses(user_id, limited))
-    context = PricingContext(now=now, payment_method=payment_method, city=city, is_new_user=not paid_before,
-                             uses_by_promotion=uses)
-    return [offer.to_dict() for offer in candidate_offers(rules, context, any_payment_method=True)]
-
-
-def choose_payment_method(preference: Optional[Preference],
-                          recommendation: Optional[dict[str, str]]) -> dict[str, str]:
-    """The user's default, else the recommendation, else WeChat Pay (DESIGN.md §3)."""
-    if preference is not None and preference.default_payment_method:
-        return {"method": preference.default_payment_method, "reason": REASON_USER_DEFAULT}
-    if recommendation is not None:
-        return recommendation
-    return {"method": FALLBACK_PAYMENT_METHOD, "reason": REASON_FALLBACK}
+def choose_payment_method(preference: Optional[Preference], recommendation: MethodRecommendation) -> dict[str, Any]:
+    """The user's default unless rule 1 makes it unusable now; else the recommendation (DESIGN.md §3)."""
+    default = preference.default_payment_method if preference else None
+    return with_default(recommendation, default).to_dict()
 
 
 async def prefill(user_id: str) -> dict[str, Any]:
-    """Everything a checkout page needs, read in parallel (the default address through a subquery)."""
+    """Everything a checkout page needs, read in parallel (the default address through a subquery), with the
+    recommendations' method, offers and buy-again."""
     default_address = Address.filter(
         user_id=user_id,
         id__in=Subquery(Preference.filter(user_id=user_id).values("default_address_id")),
@@ -265,13 +240,14 @@ async def prefill(user_id: str) -> dict[str, Any]:
         _preference_or_none(user_id), default_address, InvoiceTitle.get_or_none(user_id=user_id),
         wallet_service.view(user_id),
     )
-    recommendation = await recommended_payment_method(user_id, wallet)
-    payment_method = choose_payment_method(preference, recommendation)
-    offers = await available_offers(user_id, address.city if address else None, payment_method["method"])
+    recommended = await recommendations.recommend(
+        user_id, known=recommendations.Known(city=address.city if address else None,
+                                             wallet_balance_fen=wallet.balance_fen))
     return {
         "address": address_view(address, address.id) if address else None,
         "invoice": invoice_view(invoice),
-        "payment_method": payment_method,
+        "payment_method": choose_payment_method(preference, recommended.method),
         "wallet": wallet.to_dict(),
-        "offers": offers,
+        "offers": recommended.offers,
+        "buy_again": recommended.buy_again,
     }

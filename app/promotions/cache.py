@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
@@ -174,3 +174,15 @@ async def active_promotions(now: datetime) -> list[PromotionRule]:
     """
     rules = await _current.rules() if _current is not None else await service.load_enabled_rules()
     return [rule for rule in rules if _in_window(rule, now)]
+
+
+async def with_fresh_budgets(rules: list[PromotionRule]) -> list[PromotionRule]:
+    """Budgets change with every order and this cache does not follow them: the budgeted rules' budgets, read now."""
+    from app.promotions.models import Promotion
+
+    budgeted = [rule.id for rule in rules if rule.budget_remaining_fen is not None]
+    if not budgeted:
+        return rules
+    left = {row["id"]: max(0, (row["budget_fen"] or 0) - row["budget_used_fen"])
+            for row in await Promotion.filter(id__in=budgeted).values("id", "budget_fen", "budget_used_fen")}
+    return [replace(rule, budget_remaining_fen=left.get(rule.id, 0)) if rule.id in left else rule for rule in rules]

@@ -138,7 +138,7 @@ async def test_last_items_are_sold_exactly_once_under_concurrency(client):
 
 async def test_provider_failure_closes_the_order_hides_it_and_returns_the_stock(client):
     tea = await product(client, price_fen=1500, stock=2)
-    who = await shopper(client, balance_fen=5000)
+    who = await shopper(client, balance_fen=5000, pin=PIN)
     key = uuid.uuid4().hex
     await client.post(FAULTS, json={"kind": "api_error", "rate": 1.0, "apis": ["jsapi"]})
     try:
@@ -147,7 +147,7 @@ async def test_provider_failure_closes_the_order_hides_it_and_returns_the_stock(
     finally:
         await client.delete(FAULTS)
     assert error["retryable"] is True
-    assert error["alternative"] == "wallet" and "钱包" in error["remedy"]
+    assert error["suggested_payment_method"]["method"] == "wallet" and "钱包" in error["remedy"]
     assert (await client.get("/api/v1/orders", headers=who["headers"])).json()["items"] == []
     assert (await client.get(f"/api/v1/products/{tea['id']}", headers=who["headers"])).json()["stock"] == 2
     # Nothing was stored under the key: the same request goes through once WeChat Pay is back.

@@ -1,4 +1,5 @@
-"""Checkout prefill: the default address, invoice, payment method and wallet in one round trip (DESIGN.md §3)."""
+"""Checkout prefill: the default address, invoice, payment method, wallet, offers and buy-again in one round trip
+(DESIGN.md §3)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from tests.factories import assert_error, user_headers
 from tests.preferences.helpers import add_address
 
 EMPTY_WALLET = {"balance_fen": 0, "pin_set": False, "pin_free_limit_fen": 0}
+EMPTY_WALLET_LOW = {"method": "wallet", "reason_code": "BALANCE_LOW", "reason": "余额 ¥0.00，暂不足以支付"}
+NEW_USER_CHOICE = {"method": "wechatpay", "reason_code": "NEW_USER", "reason": "首次下单推荐微信支付",
+                   "alternatives": [EMPTY_WALLET_LOW]}
 
 
 async def test_a_new_user_gets_wechat_pay_and_nothing_else(client):
@@ -14,9 +18,10 @@ async def test_a_new_user_gets_wechat_pay_and_nothing_else(client):
     assert response.json() == {
         "address": None,
         "invoice": None,
-        "payment_method": {"method": "wechatpay", "reason": "微信支付，安全便捷"},
+        "payment_method": NEW_USER_CHOICE,
         "wallet": EMPTY_WALLET,
         "offers": [],
+        "buy_again": [],
     }
 
 
@@ -32,9 +37,12 @@ async def test_a_user_with_preferences_gets_them_filled_in(client):
     assert response.json() == {
         "address": default,
         "invoice": invoice,
-        "payment_method": {"method": "wallet", "reason": "您设置的默认支付方式"},
+        # The default is the wallet, but an empty wallet is unusable (rule 1): the recommendation decides, and says so.
+        "payment_method": {"method": "wechatpay", "reason_code": "BALANCE_LOW", "reason": "余额不足，推荐微信支付",
+                           "alternatives": [EMPTY_WALLET_LOW]},
         "wallet": EMPTY_WALLET,
         "offers": [],
+        "buy_again": [],
     }
 
 
@@ -48,7 +56,7 @@ async def test_prefill_follows_a_deleted_default_and_a_cleared_method(client):
 
     data = (await client.get("/api/v1/checkout/prefill", headers=headers)).json()
     assert data["address"] == {**first, "is_default": True}
-    assert data["payment_method"] == {"method": "wechatpay", "reason": "微信支付，安全便捷"}
+    assert data["payment_method"] == NEW_USER_CHOICE
 
 
 async def test_prefill_without_a_default_address_has_none(client):
