@@ -1,4 +1,5 @@
-"""Command line: `python -m app serve|worker|migrate|create-operator|seed-demo|sandbox` (also installed as `yijian`)."""
+"""Command line: `python -m app serve|worker|migrate|create-operator|seed-demo|sandbox|rebuild-recommendations` (also
+installed as `yijian`)."""
 
 from __future__ import annotations
 
@@ -184,6 +185,16 @@ def _worker(args: argparse.Namespace) -> None:
     asyncio.run(run_worker(settings, config))
 
 
+def _rebuild_recommendations(args: argparse.Namespace) -> None:
+    from app.recommendations.rebuild import rebuild
+
+    async def work(redis):
+        return await rebuild(args.user or None)
+
+    report = asyncio.run(_with_database(_settings(), work))
+    print(f"recommendations rebuilt: {report.users} users, {report.paid_orders} paid orders")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="yijian", description="一键 — one-tap checkout for WeChat mini-programs")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +222,11 @@ def main(argv: list[str] | None = None) -> None:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8001)
     sandbox.set_defaults(run=_sandbox)
+
+    rebuild = commands.add_parser("rebuild-recommendations",
+                                  help="rebuild the recommendation aggregates from the order history")
+    rebuild.add_argument("--user", action="append", help="only this user id (repeatable)")
+    rebuild.set_defaults(run=_rebuild_recommendations)
 
     args = parser.parse_args(argv)
     args.run(args)
