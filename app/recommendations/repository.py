@@ -132,25 +132,31 @@ async def replace_history(connection: BaseDBAsyncClient, user_row: RecoUserStat,
                                        batch_size=500)
 
 
+def buy_again_candidates(user_id: str, limit: int):
+    """Products bought in at least two distinct orders, most recently bought first (a query, not yet run)."""
+    return RecoItemStat.filter(user_id=user_id, kind="product", orders_count__gte=2).order_by(
+        "-last_bought_at", "key").limit(limit)
+
+
 async def read_history(user_id: str, *, products_limit: int, categories_limit: int) -> History:
     """What a recommendation reads: bounded by the catalog and the limits, never by the number of orders.
 
     Products bought in at least two distinct orders (the only buy-again candidates), most recent first, and the
     categories the user spends most on (the typical basket).
     """
-    async def items(kind: str, limit: int, order: str, **conditions) -> list[RecoItemStat]:
-        if not limit:
-            return []
-        return await RecoItemStat.filter(user_id=user_id, kind=kind, **conditions).order_by(order, "key").limit(limit)
+    # Item rows as plain values: a long history has as many of them as the catalog allows, models cost more.
+    async def rows(query) -> list[dict]:
+        return await query.values("kind", "key", *ITEM_FIELDS) if query is not None else []
 
+    categories = RecoItemStat.filter(user_id=user_id, kind="category").order_by("-spent_fen", "key")
     user_row, method_rows, product_rows, category_rows = await asyncio.gather(
         RecoUserStat.get_or_none(user_id=user_id),
         RecoMethodStat.filter(user_id=user_id),
-        items("product", products_limit, "-last_bought_at", orders_count__gte=2),
-        items("category", categories_limit, "-spent_fen"),
+        rows(buy_again_candidates(user_id, products_limit) if products_limit else None),
+        rows(categories.limit(categories_limit) if categories_limit else None),
     )
     return History(
         user=user_aggregate(user_row, user_id),
         methods={row.method: method_aggregate(row) for row in method_rows},
-        items={(row.kind, row.key): item_aggregate(row) for row in [*product_rows, *category_rows]},
+        items={(row["kind"], row["key"]): ItemAggregate(**row) for row in [*product_rows, *category_rows]},
     )

@@ -16,15 +16,15 @@ from app.catalog.models import Product
 from app.catalog.service import sellable_products
 from app.core.errors import AppError
 from app.core.settings import PAYMENT_METHODS
-from app.orders.service import has_paid_order, now_utc, promotion_uses
+from app.orders.service import now_utc, promotion_uses
 from app.preferences.models import Address, Preference
 from app.pricing import CartLine, PricingContext, PromotionRule, candidate_offers, price
 from app.promotions.cache import active_promotions, with_fresh_budgets
 from app.recommendations import ranking, signals
-from app.recommendations.aggregates import SHANGHAI, History
+from app.recommendations.aggregates import SHANGHAI, History, MethodAggregate
 from app.recommendations.events import WALLET_FAILURES, emit_payment_failed
 from app.recommendations.ranking import MethodFacts, MethodInputs, MethodRecommendation
-from app.recommendations.repository import read_history
+from app.recommendations.repository import buy_again_candidates, read_history
 from app.wallet.models import Wallet
 
 log = logging.getLogger("yijian.recommendations")
@@ -61,6 +61,7 @@ class _Signals:
     rules: list[PromotionRule]
     pricing: PricingContext  # its payment_method is replaced per method
     health: dict[str, signals.MethodHealth]
+    catalog: dict[str, ranking.ProductFacts]  # the buy-again candidates as the shop has them now
 
 
 async def cart_lines(items: list[tuple[str, int]]) -> list[CartLine]:
@@ -82,17 +83,14 @@ async def _default_city(user_id: str) -> Optional[str]:
     return rows[0] if rows and rows[0] else None
 
 
-async def _pricing_context(user_id: str, rules: list[PromotionRule], now: datetime,
+async def _pricing_context(user_id: str, history: History, rules: list[PromotionRule], now: datetime,
                            city: Optional[str]) -> PricingContext:
-    """The user's side of pricing, read only when a rule needs it (as checkout does)."""
+    """The user's side of pricing. "New user" comes from the aggregates (an orders query for it cost more the
+    longer the history); the uses of per-user-limited promotions are read only when such a rule exists."""
     limited = [rule.id for rule in rules if rule.per_user_limit is not None]
-    new_user_rules = any(rule.new_user_only for rule in rules)
-    paid_before, uses = await asyncio.gather(
-        has_paid_order(user_id) if new_user_rules else _const(True),
-        promotion_uses(user_id, limited) if limited else _const({}),
-    )
-    return PricingContext(now=now, payment_method=PAYMENT_METHODS[0], city=city, is_new_user=not paid_before,
-                          uses_by_promotion=uses)
+    uses = await promotion_uses(user_id, limited) if limited else {}
+    return PricingContext(now=now, payment_method=PAYMENT_METHODS[0], city=city,
+                          is_new_user=history.user.paid_orders == 0, uses_by_promotion=uses)
 
 
 async def _const(value):
@@ -100,45 +98,61 @@ async def _const(value):
 
 
 async def _signals(user_id: str, now: datetime, known: Optional[Known], *, full: bool) -> _Signals:
-    """Everything a recommendation reads, concurrently: a fixed number of small reads whatever the history."""
-    history, balance, city, rules, health = await asyncio.gather(
+    """Everything a recommendation reads, in two rounds of concurrent small reads, whatever the history's length.
+    Without `full` (checkout, which has its cart) neither buy-again nor the typical basket is read."""
+    history, catalog, balance, city, rules, health = await asyncio.gather(
         read_history(user_id, products_limit=PRODUCT_CANDIDATES if full else 0,
-                     categories_limit=BASKET_CATEGORIES),
+                     categories_limit=BASKET_CATEGORIES if full else 0),
+        _catalog(user_id) if full else _const({}),
         _const(known.wallet_balance_fen) if known else _wallet_balance(user_id),
         _const(known.city) if known else _default_city(user_id),
         active_promotions(now),
         signals.method_health(signals.installed_redis(), PAYMENT_METHODS, now),
     )
     city = city or history.user.city
-    rules = await with_fresh_budgets(rules)
-    return _Signals(history, balance, city, rules, await _pricing_context(user_id, rules, now, city), health)
+    rules, pricing = await asyncio.gather(with_fresh_budgets(rules),
+                                          _pricing_context(user_id, history, rules, now, city))
+    return _Signals(history, balance, city, rules, pricing, health, catalog)
 
 
-def _rank_methods(facts: _Signals, lines: Optional[list[CartLine]], now: datetime) -> tuple[MethodRecommendation,
-                                                                                          dict[str, int]]:
-    history = facts.history
+async def _catalog(user_id: str) -> dict[str, ranking.ProductFacts]:
+    """The buy-again candidates (the products read_history reads) as the shop has them now, in the same round."""
+    rows = await Product.filter(id__in=Subquery(buy_again_candidates(user_id, PRODUCT_CANDIDATES).values("key"))
+                                ).values("id", "name", "price_fen", "on_sale", "stock")
+    return {row["id"]: ranking.ProductFacts(row["id"], row["name"], row["price_fen"], row["on_sale"], row["stock"])
+            for row in rows}
+
+
+def rank_for(history: History, lines: Optional[list[CartLine]], rules: list[PromotionRule], pricing: PricingContext,
+             wallet_balance_fen: int, health: dict[str, signals.MethodHealth], now: datetime
+             ) -> tuple[MethodRecommendation, dict[str, int]]:
+    """The method recommendation from what was read (pure: the offline evaluation replays it): the cart, or
+    without one the typical basket, priced with each method; and each method's payable."""
     typical = history.user.typical_payable_fen()
     priced_on = lines or ranking.typical_basket(history.categories(), typical)
-    payables = {method: price(priced_on, facts.rules, replace(facts.pricing, payment_method=method)).payable_fen
+    payables = {method: price(priced_on, rules, replace(pricing, payment_method=method)).payable_fen
                 for method in PAYMENT_METHODS} if priced_on else {}
     methods = []
     for method in PAYMENT_METHODS:
-        aggregate = history.methods.get(method)
-        health = facts.health.get(method, signals.MethodHealth())
+        aggregate = history.methods.get(method) or MethodAggregate(method)
+        method_health = health.get(method, signals.MethodHealth())
         methods.append(MethodFacts(
-            method=method, score=aggregate.score_now(now) if aggregate else 0.0,
-            paid_count=aggregate.paid_count if aggregate else 0,
-            last_paid_at=aggregate.last_paid_at if aggregate else None,
-            last_failure_code=aggregate.last_failure_code if aggregate else None,
-            last_failure_at=aggregate.last_failure_at if aggregate else None,
-            attempts=health.attempts, failures=health.failures, payable_fen=payables.get(method)))
+            method=method, score=aggregate.score_now(now), paid_count=aggregate.paid_count,
+            last_paid_at=aggregate.last_paid_at, last_failure_code=aggregate.last_failure_code,
+            last_failure_at=aggregate.last_failure_at, attempts=method_health.attempts,
+            failures=method_health.failures, payable_fen=payables.get(method)))
     inputs = MethodInputs(
         now=now, methods=tuple(methods), paid_orders=history.user.paid_orders,
-        recent_methods=tuple(history.user.recent_methods()), wallet_balance_fen=facts.wallet_balance_fen,
+        recent_methods=tuple(history.user.recent_methods()), wallet_balance_fen=wallet_balance_fen,
         wallet_needed_fen=payables.get("wallet") if lines else typical,
         cart_total_fen=sum(line.unit_price_fen * line.quantity for line in priced_on) if priced_on else None,
         with_items=bool(lines))
     return ranking.rank_methods(inputs), payables
+
+
+def _rank_methods(facts: _Signals, lines: Optional[list[CartLine]], now: datetime
+                  ) -> tuple[MethodRecommendation, dict[str, int]]:
+    return rank_for(facts.history, lines, facts.rules, facts.pricing, facts.wallet_balance_fen, facts.health, now)
 
 
 def _offers(facts: _Signals, lines: Optional[list[CartLine]]) -> list[dict[str, Any]]:
@@ -154,25 +168,15 @@ def _offers(facts: _Signals, lines: Optional[list[CartLine]]) -> list[dict[str, 
     return ranking.rank_offers(usable, basket_savings=savings)
 
 
-async def _buy_again(history: History, now: datetime, exclude: frozenset[str]) -> list[dict[str, Any]]:
-    bought = history.products()
-    if not bought:
-        return []
-    rows = await Product.filter(id__in=[item.key for item in bought]).values(
-        "id", "name", "price_fen", "on_sale", "stock")
-    catalog = {row["id"]: ranking.ProductFacts(row["id"], row["name"], row["price_fen"], row["on_sale"], row["stock"])
-               for row in rows}
-    return ranking.rank_buy_again(bought, catalog, now, exclude)
-
-
 async def recommend(user_id: str, items: Optional[list[tuple[str, int]]] = None, *, now: Optional[datetime] = None,
                     known: Optional[Known] = None) -> Recommendation:
     """DESIGN §3 `GET /recommendations`: method, offers and buy-again, with `items` priced as a cart."""
     now = now or now_utc()
-    lines = await cart_lines(items) if items else None
-    facts = await _signals(user_id, now, known, full=True)
+    lines, facts = await asyncio.gather(cart_lines(items) if items else _const(None),
+                                        _signals(user_id, now, known, full=True))
     method, payables = _rank_methods(facts, lines, now)
-    buy_again = await _buy_again(facts.history, now, frozenset(line.product_id for line in lines or ()))
+    buy_again = ranking.rank_buy_again(facts.history.products(), facts.catalog, now,
+                                       frozenset(line.product_id for line in lines or ()))
     context = {"city": facts.city, "local_hour": now.astimezone(SHANGHAI).hour,
                "cart_payable_fen": payables.get(method.first.method) if lines else None}
     return Recommendation(method, _offers(facts, lines), buy_again, context)

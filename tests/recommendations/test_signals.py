@@ -152,3 +152,22 @@ async def test_the_backfill_command_rebuilds_a_user(client, server):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "recommendations rebuilt: 1 users, 5 paid orders"
     assert await aggregates_of(who["user_id"]) == incremental
+
+
+async def test_concurrent_events_of_one_user_are_all_counted(client):
+    tea = await product(client, price_fen=1000, stock=50)
+    who = await shopper(client, balance_fen=20000, pin=PIN, pin_free_limit_fen=5000)
+    marker = await _last_event_id()
+    orders = await asyncio.gather(*(paid_with_wallet(client, who, [(tea, 1)]) for _ in range(10)))
+    events = [e for e in await OutboxEvent.filter(id__gt=marker, kind="order.paid")
+              if e.payload["user_id"] == who["user_id"]]
+    assert len(events) == 10
+    # Every event applied at once by several workers (the engine may be applying them too).
+    await asyncio.gather(*(signals.on_order_paid(e.payload) for e in events for _ in range(3)))
+    aggregates = await aggregates_of(who["user_id"])
+    assert aggregates["user"]["paid_orders"] == 10
+    assert sorted(p["order_id"] for p in aggregates["user"]["recent_payments"]) == sorted(o["id"] for o in orders)
+    [method] = aggregates["methods"]
+    assert method["paid_count"] == 10
+    assert {(i["kind"], i["orders_count"], i["quantity"]) for i in aggregates["items"]} == {
+        ("product", 10, 10), ("category", 10, 10)}
