@@ -50,7 +50,8 @@ def main() -> None:
     if prefill["address"] is None:  # wx.chooseAddress, sent as it came
         http.post("/api/v1/me/addresses", json=DEMO_ADDRESS)
         prefill = http.get("/api/v1/checkout/prefill").json()
-    show("checkout page, prefilled", {k: prefill[k] for k in ("address", "payment_method", "wallet", "offers")})
+    show("checkout page, prefilled", {k: prefill[k] for k in ("address", "payment_method", "wallet", "offers",
+                                                             "buy_again")})
 
     product = http.get("/api/v1/products", params={"limit": 1}).json()["items"][0]
     cart = {"items": [{"product_id": product["id"], "quantity": 2}], "payment_method": args.method}

@@ -201,7 +201,7 @@ def _as_alternative(facts: MethodFacts, flag: Optional[str], saving: int, inputs
     if inputs.paid_orders == 0:
         return MethodChoice(method, NEW_USER, f"也可使用{label(method)}")
     if facts.paid_count:
-        return MethodChoice(method, HABIT, f"您用{label(method)}支付过 {facts.paid_count} 次")
+        return MethodChoice(method, HABIT, f"您已用{label(method)} {facts.paid_count} 次")
     return MethodChoice(method, HABIT, f"您还没有用过{label(method)}")
 
 

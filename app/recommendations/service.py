@@ -188,8 +188,7 @@ async def checkout_method(user_id: str, preference: Optional[Preference], lines:
     recommendation for this cart (DESIGN §3 "Checkout")."""
     now = now_utc()
     facts = await _signals(user_id, now, None, full=False)
-    if city:
-        facts = replace(facts, city=city, pricing=replace(facts.pricing, city=city))
+    facts = replace(facts, city=city, pricing=replace(facts.pricing, city=city))  # the order's city, as it is priced
     method, _ = _rank_methods(facts, lines, now)
     default = preference.default_payment_method if preference else None
     return ranking.with_default(method, default).first.method

@@ -15,8 +15,6 @@ from tests.factories import assert_error
 from tests.jobs.helpers import sandbox_fault
 from tests.recommendations.helpers import methods_in_order, recommendations
 
-pytestmark = pytest.mark.timeout(120)
-
 
 async def _forget_method_health(redis) -> None:
     keys = [key async for key in redis.scan_iter(match=signals.HEALTH_KEY.format(method="*", minute="*"))]

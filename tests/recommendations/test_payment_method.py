@@ -38,7 +38,7 @@ async def test_a_habit_wins_and_says_how_often(client):
     assert body["payment_method"]["reason_code"] == "HABIT"
     assert body["payment_method"]["reason"] == "最近 3 次都用余额支付"
     assert body["payment_method"]["alternatives"] == [
-        {"method": "wechatpay", "reason_code": "HABIT", "reason": "您用微信支付支付过 1 次"}]
+        {"method": "wechatpay", "reason_code": "HABIT", "reason": "您已用微信支付 1 次"}]
 
 
 async def test_a_wallet_below_the_cart_flips_to_wechat_pay(client):

@@ -36,7 +36,7 @@ def test_the_highest_decayed_score_wins_and_ties_go_to_the_latest_used():
     result = rank_methods(habit)
     assert order_of(result) == [("wallet", "HABIT"), ("wechatpay", "HABIT")]
     assert result.first.reason == "最近 5 次都用余额支付"
-    assert result.alternatives[0].reason == "您用微信支付支付过 9 次"
+    assert result.alternatives[0].reason == "您已用微信支付 9 次"
     tie = inputs(MethodFacts("wechatpay", score=1.0, last_paid_at=NOW), MethodFacts("wallet", score=1.0,
                                                                                      last_paid_at=NOW - timedelta(1)),
                  recent_methods=("wechatpay", "wallet", "wallet"))
