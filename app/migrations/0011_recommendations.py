@@ -5,7 +5,7 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_applied_events')]
+    dependencies = [('models', '0010_notification_body_size')]
 
     initial = False
 
