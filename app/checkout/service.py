@@ -75,8 +75,7 @@ async def _cart_lines(items: list[tuple[str, int]]) -> tuple[list[CartLine], dic
 
 
 async def _price(user_id: str, lines: list[CartLine], method: str, address: Optional[dict],
-                 now: datetime) -> tuple[PriceResult, frozenset[str]]:
-    rules = await with_fresh_budgets(await active_promotions(now))
+                 now: datetime, rules: list) -> tuple[PriceResult, frozenset[str]]:
     # The user's history is read only when a rule can use it: most carts need neither query.
     needs_history = any(rule.new_user_only for rule in rules)
     limited = [rule.id for rule in rules if rule.per_user_limit is not None]
@@ -98,11 +97,14 @@ async def _prepare(user_id: str, items: list[tuple[str, int]], method: Optional[
         preference_check(preference)
     if address is None and address_required:
         raise AppError("ADDRESS_REQUIRED")
+    now = orders.now_utc()
+    rules = await with_fresh_budgets(await active_promotions(now))  # once, for the method and the price
     # No method named: the default unless unusable now, else the recommendation (DESIGN §3 "Recommendations").
-    method = method or await recommendations.checkout_method(user_id, preference, lines, (address or {}).get("city"))
+    method = method or await recommendations.checkout_method(user_id, preference, lines, (address or {}).get("city"),
+                                                             rules, now)
     if method not in PAYMENT_METHODS:
         raise AppError("PAYMENT_METHOD_UNAVAILABLE", payment_method=method, available=list(PAYMENT_METHODS))
-    priced, budgeted = await _price(user_id, lines, method, address, orders.now_utc())
+    priced, budgeted = await _price(user_id, lines, method, address, now, rules)
     return Checkout(lines, address, method, priced, budgeted, stock)
 
 

@@ -97,21 +97,23 @@ async def _const(value):
     return value
 
 
-async def _signals(user_id: str, now: datetime, known: Optional[Known], *, full: bool) -> _Signals:
+async def _signals(user_id: str, now: datetime, known: Optional[Known], *, full: bool,
+                   rules: Optional[list[PromotionRule]] = None) -> _Signals:
     """Everything a recommendation reads, in two rounds of concurrent small reads, whatever the history's length.
-    Without `full` (checkout, which has its cart) neither buy-again nor the typical basket is read."""
-    history, catalog, balance, city, rules, health = await asyncio.gather(
+    Without `full` (checkout, which has its cart) neither buy-again nor the typical basket is read; checkout also
+    passes the `rules` it prices with (their budgets already fresh), so they are looked up once."""
+    history, catalog, balance, city, read_rules, health = await asyncio.gather(
         read_history(user_id, products_limit=PRODUCT_CANDIDATES if full else 0,
                      categories_limit=BASKET_CATEGORIES if full else 0),
         _catalog(user_id) if full else _const({}),
         _const(known.wallet_balance_fen) if known else _wallet_balance(user_id),
         _const(known.city) if known else _default_city(user_id),
-        active_promotions(now),
+        _const(rules) if rules is not None else active_promotions(now),
         signals.method_health(signals.installed_redis(), PAYMENT_METHODS, now),
     )
     city = city or history.user.city
-    rules, pricing = await asyncio.gather(with_fresh_budgets(rules),
-                                          _pricing_context(user_id, history, rules, now, city))
+    fresh = _const(read_rules) if rules is not None else with_fresh_budgets(read_rules)
+    rules, pricing = await asyncio.gather(fresh, _pricing_context(user_id, history, read_rules, now, city))
     return _Signals(history, balance, city, rules, pricing, health, catalog)
 
 
@@ -183,11 +185,10 @@ async def recommend(user_id: str, items: Optional[list[tuple[str, int]]] = None,
 
 
 async def checkout_method(user_id: str, preference: Optional[Preference], lines: list[CartLine],
-                          city: Optional[str]) -> str:
+                          city: Optional[str], rules: list[PromotionRule], now: datetime) -> str:
     """The method of a quote or one-tap that names none: the default unless rule 1 makes it unusable, else the
-    recommendation for this cart (DESIGN §3 "Checkout")."""
-    now = now_utc()
-    facts = await _signals(user_id, now, None, full=False)
+    recommendation for this cart (DESIGN §3 "Checkout"), priced with the checkout's own `rules`."""
+    facts = await _signals(user_id, now, None, full=False, rules=rules)
     facts = replace(facts, city=city, pricing=replace(facts.pricing, city=city))  # the order's city, as it is priced
     method, _ = _rank_methods(facts, lines, now)
     default = preference.default_payment_method if preference else None
