@@ -24,6 +24,7 @@ from taskiq_redis import ListQueueBroker
 from app.deps import Deps
 from app.jobs import outbox
 from app.jobs.config import JobsConfig
+from app.orders import events as _order_events  # noqa: F401  registers the outbox handler of its events
 from app.orders import jobs as order_jobs
 from app.recommendations import signals as _recommendation_signals  # noqa: F401 (its outbox consumers)
 from app.refunds import jobs as refund_jobs

@@ -140,3 +140,16 @@ class OutboxEvent(Model):
     class Meta:
         table = "outbox_events"
         indexes = (("done_at", "id"),)
+
+
+class OrderEvent(Model):
+    """Something the mini-program reported about an order (DESIGN §9), kept once per (order, event)."""
+
+    id = fields.BigIntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="events", on_delete=fields.CASCADE)
+    event = fields.CharField(max_length=32)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "order_events"
+        unique_together = (("order_id", "event"),)

@@ -6,8 +6,9 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.auth.guard import login_required
-from app.core.http import ID, json, page, page_params
-from app.orders import jobs as order_jobs, service
+from app.core.http import ID, body, json, no_content, page, page_params
+from app.orders import events, jobs as order_jobs, service
+from app.orders.schemas import OrderEventBody
 
 bp = Blueprint("orders", url_prefix="/api/v1/orders")
 
@@ -38,3 +39,13 @@ async def get_order(request: Request, order_id: str):
 async def cancel_order(request: Request, order_id: str):
     order = await service.cancel(request.ctx.user_id, order_id)
     return json(service.order_view(order))
+
+
+@bp.post(f"/<order_id:{ID}>/events")
+@openapi.summary("Report what the user did at WeChat's cashier (payment_cancelled)")
+@openapi.response(204, None)
+@login_required
+@body(OrderEventBody)
+async def report_event(request: Request, order_id: str, body: OrderEventBody):
+    await events.report(request.ctx.user_id, order_id, body.event)
+    return no_content()
