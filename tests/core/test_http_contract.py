@@ -122,6 +122,7 @@ async def test_every_reference_in_the_openapi_documents_resolves(client):
         # OpenAPI 3.0: exclusiveMinimum/Maximum are booleans beside minimum/maximum, never numbers (3.1's form).
         assert not [v for v in _values(spec, "exclusiveMinimum") + _values(spec, "exclusiveMaximum")
                     if not isinstance(v, bool)], url
+        assert not _values(spec, "const"), url  # 3.1's keyword (pydantic's one-value Literal): 3.0 has enum
 
 
 async def test_openapi_document_lists_the_contract_paths(client):
