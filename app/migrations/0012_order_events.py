@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_outbox_claims')]
+    dependencies = [('models', '0011_recommendations')]
 
     initial = False
 
