@@ -14,7 +14,7 @@ test('a new user logs in silently, chooses an address and pays with one tap', { 
   assert.equal(logins[0].answer.user.is_new_user, true)
   assert.ok(checkout.find('.choose-address'), 'a new user is asked for an address')
   assert.match(checkout.text('.line-name'), /挂耳咖啡/)
-  assert.equal(checkout.text('.method-reason'), '微信支付，安全便捷')
+  assert.equal(checkout.text('.method-reason'), '首次下单推荐微信支付') // DESIGN §3: NEW_USER
 
   const priced = await chooseAddress(phone)
   assert.equal(priced.text('.address-name'), '张三')

@@ -28,7 +28,7 @@ test('insufficient balance shows the message and remedy on the result page and m
   })
 
 test('insufficient balance switches to the suggested method in one tap',
-  { timeout: 90000, skip: 'waits for suggested_payment_method (recommendations issue)' },
+  { timeout: 90000 },
   async (t) => {
     const { yijian, phone, result } = await walletTooLow(t)
     assert.equal(result.text('.switch-method'), '改用微信支付')
