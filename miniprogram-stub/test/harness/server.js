@@ -93,7 +93,8 @@ function newOperator() {
 // An operator for the admin API (products, prices, wallet credits), made by the command line against the data
 // directory and database of `env` (the server's).
 function createOperator(env, { username, password }) {
-  const made = spawnSync(PYTHON, ['-m', 'app', 'create-operator', '--username', username, '--password', password,
+  // `--password=…` in one word: a random password may begin with '-', which argparse would read as an option.
+  const made = spawnSync(PYTHON, ['-m', 'app', 'create-operator', `--username=${username}`, `--password=${password}`,
     '--role', 'operator'], { cwd: REPO, env, encoding: 'utf8' })
   if (made.status !== 0) throw new Error(`create-operator failed:\n${made.stdout}${made.stderr}`)
 }
