@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
+import glob
+import ipaddress
+import os
+import shutil
 import sys
+import tempfile
 from functools import partial
 
 from app.core.settings import Settings, SettingsError, load_settings
+from app.operators.roles import OPERATOR, ROLES
+
+# Each command imports the rest of the app inside its own function: `serve` must name prometheus-client's
+# multiprocess directory before anything imports it (`_metrics_directory`), and the other commands stay light.
 
 
 def _settings() -> Settings:
@@ -31,8 +41,6 @@ def _warn_if_sandbox_is_reachable(host: str, sandbox: bool) -> None:
 
 
 def _loopback(host: str) -> bool:
-    import ipaddress
-
     if host == "localhost":
         return True
     try:
@@ -42,8 +50,6 @@ def _loopback(host: str) -> bool:
 
 
 def _env_set(name: str) -> bool:
-    import os
-
     return bool(os.environ.get(name, "").strip())
 
 
@@ -52,12 +58,6 @@ def _metrics_directory(workers: int) -> None:
     anything imports prometheus-client and before the workers start, emptied of an earlier run's files. Unless
     the operator names one in PROMETHEUS_MULTIPROC_DIR, several workers get a fresh private directory, removed
     at exit; one process keeps its values in memory."""
-    import atexit
-    import glob
-    import os
-    import shutil
-    import tempfile
-
     named = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
     if named:
         os.makedirs(named, exist_ok=True)
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     operator = commands.add_parser("create-operator", help="create a console operator")
     operator.add_argument("--username", required=True)
     operator.add_argument("--password", required=True)
-    operator.add_argument("--role", choices=("admin", "operator", "analyst"), default="operator")
+    operator.add_argument("--role", choices=ROLES, default=OPERATOR)
     operator.set_defaults(run=_create_operator)
 
     commands.add_parser("seed-demo", help="the demo catalog and promotions (idempotent)").set_defaults(run=_seed_demo)

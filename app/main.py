@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     app.blueprint(admin_console_bp)
     apidocs.install(app)
     if settings.sandbox:
-        from app.sandbox import create_sandbox_blueprint
+        from app.sandbox import create_sandbox_blueprint  # only in sandbox mode: live never loads the stand-in
 
         app.blueprint(create_sandbox_blueprint(settings.data_dir, settings.sandbox_time_factor))
 

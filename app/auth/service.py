@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from tortoise.exceptions import IntegrityError
 
 from app.auth.models import LoginSession, User
+from app.core.clock import now_utc
 from app.core.errors import AuthError
 from app.core.security import AUDIENCE_APP, TokenClaims, new_id
 
@@ -35,10 +36,6 @@ class LoginResult:
     is_new_user: bool
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _issue_pair(deps: Deps, user_id: str, session_id: str) -> tuple[TokenPair, TokenClaims]:
     settings = deps.settings
     access, _ = deps.tokens.issue(subject=user_id, audience=AUDIENCE_APP, kind="access",
@@ -49,7 +46,7 @@ def _issue_pair(deps: Deps, user_id: str, session_id: str) -> tuple[TokenPair, T
 
 
 async def _upsert_user(deps: Deps, openid: str, unionid: str | None, session_key: str) -> tuple[User, bool]:
-    now = _now()
+    now = now_utc()
     user = await User.get_or_none(openid=openid)
     created = False
     if user is None:
@@ -85,7 +82,7 @@ async def login(deps: Deps, code: str) -> LoginResult:
 
 
 async def _revoke(deps: Deps, session_id: str, reason: str) -> None:
-    await LoginSession.filter(id=session_id, revoked_at=None).update(revoked_at=_now(), revoke_reason=reason)
+    await LoginSession.filter(id=session_id, revoked_at=None).update(revoked_at=now_utc(), revoke_reason=reason)
     # Access tokens of the session stop working at once; they expire by themselves after access_ttl_s.
     await deps.redis.set(_REVOKED_KEY.format(sid=session_id), reason, ex=deps.settings.access_ttl_s + 60)
 
@@ -126,7 +123,7 @@ async def authenticate(deps: Deps, token: str) -> TokenClaims:
 
 async def restore_revocations(deps: Deps) -> int:
     """Rebuild the Redis deny-list from the database (a fresh Redis must not revive logged-out tokens)."""
-    since = _now() - timedelta(seconds=deps.settings.access_ttl_s + 60)
+    since = now_utc() - timedelta(seconds=deps.settings.access_ttl_s + 60)
     sessions = await LoginSession.filter(revoked_at__gte=since).values("id", "revoke_reason")
     for row in sessions:
         await deps.redis.set(_REVOKED_KEY.format(sid=row["id"]), row["revoke_reason"] or "revoked",

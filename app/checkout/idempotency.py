@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Optional
 
 import orjson
@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
+from app.core.clock import now_utc
 from app.core.errors import AppError, ValidationFailed
 from app.orders.models import PAID, PAYING, IdempotencyRecord, Order
 from app.orders.jobs import prepay_due_at
@@ -92,7 +93,7 @@ async def begin(user_id: str, key: str, digest: str, *older_digests: str) -> Ide
         existing = await IdempotencyRecord.get_or_none(user_id=user_id, key=key)
         if existing is None:  # the first request failed and let the key go: try to claim it again
             continue
-        now = datetime.now(timezone.utc)
+        now = now_utc()
         if existing.created_at < now - KEEP_FOR:
             await IdempotencyRecord.filter(id=existing.id).delete()
             continue

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
-import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -17,8 +16,10 @@ from app.catalog.service import reserve_stock, sellable_products
 from app.checkout import idempotency
 from app.checkout.schemas import Item, OneTapBody, QuoteBody
 from app.core import metrics
+from app.core.clock import now_utc
 from app.core.errors import AppError
 from app.core.security import new_id
+from app.core.serialize import jsonable
 from app.core.settings import PAYMENT_METHODS
 from app.deps import Deps
 from app.jobs import outbox
@@ -97,7 +98,7 @@ async def _prepare(user_id: str, items: list[tuple[str, int]], method: Optional[
         preference_check(preference)
     if address is None and address_required:
         raise AppError("ADDRESS_REQUIRED")
-    now = orders.now_utc()
+    now = now_utc()
     rules = await with_fresh_budgets(await active_promotions(now))  # once, for the method and the price
     # No method named: the default unless unusable now, else the recommendation (DESIGN §3 "Recommendations").
     method = method or await recommendations.checkout_method(user_id, preference, lines, (address or {}).get("city"),
@@ -157,7 +158,7 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
                               address_required=True, preference_check=_one_tap_enabled)
     priced = checkout.priced
     if body.expected_payable_fen is not None and body.expected_payable_fen != priced.payable_fen:
-        raise AppError("PRICE_CHANGED", quote=_jsonable(checkout.quote_view()))
+        raise AppError("PRICE_CHANGED", quote=jsonable(checkout.quote_view()))
     wallet = None
     if checkout.payment_method == "wallet":
         # No wallet row yet is a wallet with no PIN and no balance (unsaved here).
@@ -173,7 +174,7 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
     await recommendations.payment_attempted(deps.redis, checkout.payment_method)
 
     order_id = new_id("ord")
-    now = orders.now_utc()
+    now = now_utc()
     invoice = invoice_view(await InvoiceTitle.get_or_none(user_id=user_id))
     async with in_transaction() as connection:
         order = await _create_order(connection, user_id, order_id, checkout, invoice, now,
@@ -184,7 +185,7 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
             await deps.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
             await outbox.emit(connection, "order.paid", orders.order_paid_payload(
                 order, transaction_id=None, amount_fen=order.payable_fen, cause="one_tap_wallet"))
-            answer = _jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
+            answer = jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
         # The key is tied to its order in the order's own transaction: no crash can leave one without the other.
         await idempotency.bind(claim, order.id, connection, answer)
         # The rows every buyer contends for (a promotion's budget, a product's stock) are locked last, right
@@ -226,7 +227,7 @@ async def _charge_budgets(connection: BaseDBAsyncClient, priced: PriceResult, ch
             id=promotion_id, enabled=True, budget_used_fen__lte=F("budget_fen") - amount,
         ).using_db(connection).update(budget_used_fen=F("budget_used_fen") + amount))
     if not still_on:
-        raise AppError("PRICE_CHANGED", quote=_jsonable(checkout.quote_view()))
+        raise AppError("PRICE_CHANGED", quote=jsonable(checkout.quote_view()))
 
 
 async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: str, checkout: Checkout,
@@ -242,8 +243,8 @@ async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: s
         items_total_fen=priced.items_total_fen, discounts=[_discount_view(d) for d in priced.discounts],
         discount_fen=priced.discount_fen, payable_fen=priced.payable_fen, payment_method=checkout.payment_method,
         provider="wallet" if paid else "wechatpay", provider_api=None if paid else provider_api,
-        address=_jsonable(checkout.address),
-        invoice=_jsonable(invoice), expires_at=now + timedelta(seconds=ttl_s), paid_at=now if paid else None,
+        address=jsonable(checkout.address),
+        invoice=jsonable(invoice), expires_at=now + timedelta(seconds=ttl_s), paid_at=now if paid else None,
         using_db=connection,
     )
     if priced.discounts:
@@ -274,7 +275,7 @@ async def _finish_order(deps: Deps, order: Order, record_id: int) -> OneTapAnswe
             raise _provider_unavailable(order) from None
         return await _stored_answer(record_id, order)
     payment = {"method": "wechatpay", "request_payment": params.request_payment}
-    answer = _jsonable({"order": orders.order_view(order), "payment": payment})
+    answer = jsonable({"order": orders.order_view(order), "payment": payment})
     try:
         async with in_transaction() as connection:
             # Only while the order still waits within its grace: once the jobs took it, they are closing it.
@@ -308,7 +309,7 @@ async def _payment_request(deps: Deps, order: Order, api: str) -> PaymentRequest
 
 
 async def _store_or_replay(order: Order, record_id: int, payment: dict[str, Any]) -> OneTapAnswer:
-    answer = _jsonable({"order": orders.order_view(order), "payment": payment})
+    answer = jsonable({"order": orders.order_view(order), "payment": payment})
     async with in_transaction() as connection:
         if await idempotency.finish(record_id, answer, connection):
             return OneTapAnswer(201, answer)
@@ -351,8 +352,3 @@ def _line_view(line) -> dict[str, Any]:
 def _discount_view(discount) -> dict[str, Any]:
     return {"promotion_id": discount.promotion_id, "name": discount.name, "amount_fen": discount.amount_fen,
             "reason": discount.reason}
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types (datetimes as ISO strings), as stored in JSON columns and replayed byte for byte."""
-    return orjson.loads(orjson.dumps(value, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC))

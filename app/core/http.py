@@ -26,6 +26,7 @@ from sanic_ext.extensions.openapi.definitions import Component
 from tortoise.exceptions import ValidationError as ColumnRefused
 
 from app.core.errors import AppError, ValidationFailed
+from app.core.serialize import dumps
 
 log = logging.getLogger("yijian.http")
 access_log = logging.getLogger("yijian.access")
@@ -55,12 +56,7 @@ def request_id(request: Request) -> str:
 
 
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
-    return HTTPResponse(
-        orjson.dumps(body, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS),
-        status=status,
-        headers=headers,
-        content_type="application/json",
-    )
+    return HTTPResponse(dumps(body), status=status, headers=headers, content_type="application/json")
 
 
 def no_content() -> HTTPResponse:

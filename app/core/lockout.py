@@ -6,12 +6,13 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, AsyncIterator, Callable, Optional
 
 from tortoise.expressions import F, Q
 from tortoise.models import Model
 
+from app.core.clock import now_utc
 from app.core.errors import AppError
 
 log = logging.getLogger("yijian.lockout")
@@ -22,10 +23,6 @@ LOCK_FOR = timedelta(minutes=15)
 # half of it is not trusted with a result (see Attempt._stale).
 SLOT_TTL = timedelta(seconds=60)
 _ROUNDS = 20  # compare-and-set rounds; at most MAX_FAILURES checks contend, so a few suffice
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def checks_in_flight() -> AppError:
@@ -83,7 +80,7 @@ class Lockout:
         return {self.columns.failed_since: value} if self.columns.failed_since else {}
 
     async def _take(self, key: str) -> float:
-        c, now, started = self.columns, _now(), time.monotonic()
+        c, now, started = self.columns, now_utc(), time.monotonic()
         if self.window is not None and c.failed_since:
             await self.model.filter(self._row(key), Q(**{f"{c.failed_since}__lt": now - self.window})
                                     ).update(**{c.failures: 0, c.failed_since: None})
@@ -117,7 +114,7 @@ class Lockout:
         """Count a wrong secret and give its slot back; the attempts left, or the locked error at the last one."""
         c = self.columns
         for _ in range(_ROUNDS):
-            now = _now()
+            now = now_utc()
             failures = (await self.model.filter(self._row(key)).values_list(c.failures, flat=True))[0]
             # Compare-and-set on the count read, so each wrong secret learns its own place in the count.
             mine = self.model.filter(self._row(key), Q(**{c.failures: failures}), Q(**{f"{c.checks}__gt": 0}))
@@ -139,7 +136,7 @@ class Lockout:
         # A slot is held by its check, so the row cannot be locked now; the condition states what a right
         # secret may never do: clear a lock.
         await self.model.filter(self._row(key), Q(**{f"{c.checks}__gt": 0}),
-                                Q(**{c.locked_until: None}) | Q(**{f"{c.locked_until}__lte": _now()})
+                                Q(**{c.locked_until: None}) | Q(**{f"{c.locked_until}__lte": now_utc()})
                                 ).update(**{c.checks: F(c.checks) - 1}, **reset)
 
 

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Optional
 
 from app.core import metrics
+from app.core.clock import now_utc
 from app.jobs import outbox
 from app.orders import jobs as order_jobs
-from app.orders.service import now_utc
 from app.refunds import jobs as refund_jobs
 
 log = logging.getLogger("yijian.jobs")

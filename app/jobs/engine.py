@@ -21,6 +21,7 @@ from taskiq.api import run_scheduler_task
 from taskiq.receiver import Receiver
 from taskiq_redis import ListQueueBroker
 
+from app.core.clock import now_utc
 from app.deps import Deps
 from app.jobs import outbox
 from app.jobs.config import JobsConfig
@@ -151,7 +152,7 @@ class JobEngine:
         lease_ms = max(self.config.sweep_s * 1000 - 100, 500)
         if not await self.deps.redis.set(SWEEP_LOCK, "1", nx=True, px=lease_ms):
             return
-        await self.sweep_once(order_jobs.now_utc())
+        await self.sweep_once(now_utc())
 
     async def sweep_once(self, now: datetime) -> int:
         """Claim the due orders and refunds and kick one task each; kick the outbox if anything waits there."""

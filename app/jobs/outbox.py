@@ -19,10 +19,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
+from app.core.clock import now_utc
 from app.core.security import new_id
 from app.jobs.models import AppliedEvent
 from app.orders.models import OutboxEvent
-from app.orders.service import now_utc
 
 log = logging.getLogger("yijian.outbox")
 

@@ -11,10 +11,11 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 from app.core import metrics
+from app.core.clock import CHINA_TZ, now_utc
 from app.core.pagination import newest_first
 from app.notify import journal, providers
 from app.notify.models import NotificationLog
@@ -26,7 +27,6 @@ from app.refunds.models import Refund
 
 log = logging.getLogger("yijian.notify")
 
-CHINA_TZ = timezone(timedelta(hours=8))
 MESSAGES = {400: "malformed notification", 401: "verification failed", 404: "unknown order",
             500: "temporary failure, retry later"}
 
@@ -85,7 +85,7 @@ def _answer(api: str, status: int) -> Answer:
 
 async def _handle(api: str, headers: Mapping[str, str], body: bytes, handled: _Handled) -> None:
     notification = await providers.current().get(api).parse_notification(headers, body,
-                                                                          datetime.now(timezone.utc))
+                                                                          now_utc())
     handled.verified = True
     handled.event_type = notification.event_type
     out_trade_no = notification.resource.get("out_trade_no")

@@ -11,12 +11,9 @@ from sanic_ext import openapi
 from app.auth.guard import bearer_token
 from app.core.errors import AppError
 from app.operators import service
+from app.operators.roles import ADMIN, ADMIN_ONLY, MANAGE, READ
 
-ADMIN, OPERATOR, ANALYST = "admin", "operator", "analyst"
-# What each kind of route allows; admin may do everything, so it is in every set.
-READ = (ADMIN, OPERATOR, ANALYST)
-MANAGE = (ADMIN, OPERATOR)
-ADMIN_ONLY = (ADMIN,)
+__all__ = ["ADMIN_ONLY", "MANAGE", "READ", "operator_required"]  # the roles, where routes import them from
 
 
 def operator_required(*roles: str) -> Callable:

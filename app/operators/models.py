@@ -5,8 +5,6 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-ROLES = ("admin", "operator", "analyst")
-
 
 class Operator(Model):
     """A console account. Failed logins count inside a window, and enough of them set locked_until."""

@@ -7,6 +7,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, Field
 
+from app.operators.roles import OPERATOR, ROLES
+
 
 class LoginBody(BaseModel):
     username: str = Field(min_length=1, max_length=64)
@@ -21,7 +23,7 @@ class LoginOut(BaseModel):
 class OperatorIn(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     password: str = Field(min_length=8, max_length=256)
-    role: Literal["admin", "operator", "analyst"] = "operator"
+    role: Literal[ROLES] = OPERATOR  # type: ignore[valid-type]
 
 
 class OperatorOut(BaseModel):

@@ -6,18 +6,20 @@ import asyncio
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.core.clock import now_utc
 from app.core.errors import AppError, AuthError, ValidationFailed
 from app.core.lockout import Columns, Lockout
 from app.core.security import AUDIENCE_ADMIN, TokenClaims, new_id, slow_hash, slow_verify
 from app.operators import audit, throttle
-from app.operators.models import ROLES, Operator
+from app.operators.models import Operator
+from app.operators.roles import OPERATOR, ROLES
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
     from app.deps import Deps
@@ -36,10 +38,6 @@ class OperatorToken:
     expires_in: int
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """A hash to verify against for unknown usernames, so they cost the same argon2 time as known ones."""
@@ -51,7 +49,7 @@ def operator_view(operator: Operator) -> dict[str, Any]:
             "created_at": operator.created_at}
 
 
-async def create_operator(username: str, password: str, role: str = "operator", *,
+async def create_operator(username: str, password: str, role: str = OPERATOR, *,
                           by_operator_id: Optional[str] = None) -> Operator:
     """A new account. Reusing a username is VALIDATION_FAILED on `username`."""
     if role not in ROLES:
@@ -76,7 +74,7 @@ async def list_operators() -> list[dict[str, Any]]:
 
 
 def _locked(locked_until: datetime) -> AppError:
-    retry_after = max(1, math.ceil((locked_until - _now()).total_seconds()))
+    retry_after = max(1, math.ceil((locked_until - now_utc()).total_seconds()))
     return AppError("OPERATOR_LOCKED", headers={"Retry-After": str(retry_after)},
                     locked_until=locked_until.isoformat())
 
@@ -99,7 +97,7 @@ async def login(deps: Deps, username: str, password: str, source: str) -> Operat
             await asyncio.to_thread(slow_verify, _dummy_hash(), password)
             admission.wrong()
             raise AuthError("OPERATOR_LOGIN_FAILED")
-        if operator.locked_until is not None and operator.locked_until > _now():
+        if operator.locked_until is not None and operator.locked_until > now_utc():
             raise _locked(operator.locked_until)
         async with LOCKOUT.attempt(operator.id) as attempt:
             if not await asyncio.to_thread(slow_verify, operator.password_hash, password):

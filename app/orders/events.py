@@ -14,9 +14,10 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.core.clock import now_utc
 from app.jobs import outbox
 from app.orders.models import PAYING, Order, OrderEvent, OutboxEvent
-from app.orders.service import get_own, now_utc
+from app.orders.service import get_own
 
 log = logging.getLogger("yijian.orders")
 

@@ -19,11 +19,12 @@ from typing import Optional
 
 from tortoise.expressions import Q
 
+from app.core.clock import now_utc
 from app.deps import Deps
 from app.jobs.leases import Claim, claim
 from app.notify import providers
 from app.orders.models import PAYING, Order
-from app.orders.service import close_unpaid, now_utc
+from app.orders.service import close_unpaid
 from app.orders.settlement import settle
 from app.payments import AlreadyPaid, PaymentProviderError, TransactionState
 
@@ -39,7 +40,7 @@ READ_QUERY_TIMEOUT_S = 2.0  # ... with a 2 s timeout ...
 READ_QUERY_KEY = "yijian:orders:read-query:{order_id}"  # ... at most once per 5 s per order
 SETTLED = ("paid", "duplicate", "paid_after_close")
 
-__all__ = ["now_utc", "prepay_due_at", "first_query_at", "next_query_at", "due", "claim_due", "run_due_order",
+__all__ = ["prepay_due_at", "first_query_at", "next_query_at", "due", "claim_due", "run_due_order",
            "query_on_read"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Iterable, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -11,11 +10,12 @@ from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
 from app.catalog.service import release_stock
+from app.core.clock import now_utc
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import newest_first
 from app.orders.models import (
-    CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, IdempotencyRecord, Order, OrderFlag,
-    OrderPromotion, OrderTransition,
+    CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, STATUSES, IdempotencyRecord, Order, OrderFlag,
+    OrderPromotion, OrderTransition, Payment,
 )
 from app.notify import providers
 from app.payments import AlreadyPaid, PaymentProviderError
@@ -24,10 +24,6 @@ from app.recommendations import events as payment_events
 
 
 EVER_PAID = (PAID, REFUNDING, REFUNDED, PARTIALLY_REFUNDED)
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 async def flag(order_id: str, kind: str, detail: dict[str, Any]) -> bool:
@@ -177,8 +173,6 @@ def admin_order_view(order: Order, flag_kinds: list[str]) -> dict[str, Any]:
 async def admin_list(limit: int, before_id: Optional[str], *, status: Optional[str] = None,
                      flagged: Optional[bool] = None) -> list[dict[str, Any]]:
     """Every order (unlisted ones too), newest first; up to limit+1 for `app.core.http.page`."""
-    from app.orders.models import STATUSES
-
     if status is not None and status not in STATUSES:
         raise ValidationFailed.one("status", f"must be one of {', '.join(STATUSES)}")
     query = Order.all()
@@ -196,7 +190,6 @@ async def admin_list(limit: int, before_id: Optional[str], *, status: Optional[s
 
 async def admin_detail(order_id: str) -> dict[str, Any]:
     """One order with its transitions, flags, payments and refunds."""
-    from app.orders.models import Payment
     from app.refunds.models import Refund
 
     order = await Order.get_or_none(id=order_id)

@@ -14,6 +14,7 @@ from typing import Any, Literal, Optional
 
 from tortoise.transactions import in_transaction
 
+from app.core.clock import now_utc
 from app.core.security import new_id
 from app.jobs import outbox
 from app.notify import providers
@@ -101,7 +102,7 @@ async def _mismatch(order: Order, state: TransactionState) -> Optional[tuple[str
 
 
 def _paid_at(state: TransactionState) -> datetime:
-    return state.success_time or orders.now_utc()
+    return state.success_time or now_utc()
 
 
 async def _record_payment(connection, order: Order, state: TransactionState, api: str) -> None:

@@ -14,11 +14,10 @@ from app.payments.interface import (
     RefundRequest,
     RefundState,
     TransactionState,
-    as_app_error,
 )
 
 __all__ = [
     "AlreadyPaid", "Notification", "NotificationRejected", "PaymentParams", "PaymentProvider",
     "PaymentProviderError", "PaymentRequest", "ProviderRejected", "ProviderUnavailable", "RefundNotFound",
-    "RefundRequest", "RefundState", "TransactionState", "as_app_error",
+    "RefundRequest", "RefundState", "TransactionState",
 ]

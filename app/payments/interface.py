@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from app.core.errors import AppError
-
 TradeState = Literal["SUCCESS", "NOTPAY", "CLOSED", "PAYERROR", "USERPAYING", "REFUND", "NOT_FOUND"]
 RefundStatus = Literal["PROCESSING", "SUCCESS", "CLOSED", "ABNORMAL"]
 RejectReason = Literal["signature", "serial", "timestamp", "decrypt", "malformed"]
@@ -111,11 +109,6 @@ class NotificationRejected(PaymentProviderError):
     def __init__(self, reason: RejectReason, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason, self.detail = reason, detail
-
-
-def as_app_error(exc: PaymentProviderError) -> AppError:
-    """What the client sees when a provider call fails: 503 PAYMENT_PROVIDER_UNAVAILABLE, WeChat's codes kept out."""
-    return AppError("PAYMENT_PROVIDER_UNAVAILABLE")
 
 
 class PaymentProvider(Protocol):

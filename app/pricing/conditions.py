@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from app.core.clock import CHINA_TZ
 from app.pricing.domain import PROMOTION_KINDS, PricingContext, PromotionRule, SkipReason
 from app.pricing.money import is_int
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _DAY_S = 24 * 3600
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -76,7 +75,7 @@ def in_hours(rule: PromotionRule, now: datetime) -> bool:
         return True
     start = parse_hhmm(rule.hours_from) if rule.hours_from is not None else 0
     end = parse_hhmm(rule.hours_to, allow_end_of_day=True) if rule.hours_to is not None else _DAY_S
-    local = now.astimezone(SHANGHAI)
+    local = now.astimezone(CHINA_TZ)
     second = local.hour * 3600 + local.minute * 60 + local.second
     if start < end:
         return start <= second < end

@@ -17,15 +17,15 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from redis.asyncio import Redis
 
 from app.core import metrics
+from app.pricing.conditions import in_window
+from app.pricing.domain import PromotionRule
 from app.promotions import service, versions
-
-if TYPE_CHECKING:
-    from app.pricing.domain import PromotionRule
+from app.promotions.models import Promotion
 
 log = logging.getLogger("yijian.promotions")
 
@@ -162,10 +162,6 @@ def install(cache: Optional[PromotionCache]) -> None:
     _current = cache
 
 
-def _in_window(rule: PromotionRule, now: datetime) -> bool:
-    return (rule.starts_at is None or rule.starts_at <= now) and (rule.ends_at is None or now < rule.ends_at)
-
-
 async def active_promotions(now: datetime) -> list[PromotionRule]:
     """Enabled promotions inside their time window at `now`: the pricing engine's candidates.
 
@@ -173,13 +169,11 @@ async def active_promotions(now: datetime) -> list[PromotionRule]:
     Without an installed cache (a command-line tool) it reads the database.
     """
     rules = await _current.rules() if _current is not None else await service.load_enabled_rules()
-    return [rule for rule in rules if _in_window(rule, now)]
+    return [rule for rule in rules if in_window(rule, now)]
 
 
 async def with_fresh_budgets(rules: list[PromotionRule]) -> list[PromotionRule]:
     """Budgets change with every order and this cache does not follow them: the budgeted rules' budgets, read now."""
-    from app.promotions.models import Promotion
-
     budgeted = [rule.id for rule in rules if rule.budget_remaining_fen is not None]
     if not budgeted:
         return rules

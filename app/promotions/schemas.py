@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.errors import ValidationFailed
 from app.core.settings import PAYMENT_METHODS
+from app.pricing.domain import PROMOTION_KINDS
 
 MAX_FEN = 100_000_000
-KINDS = ("amount_off", "percent_off", "threshold")
 KIND_FIELDS = {"amount_off": ("amount_off_fen",), "percent_off": ("percent_off",),
                "threshold": ("threshold_fen", "amount_off_fen")}
 AMOUNT_FIELDS = ("amount_off_fen", "percent_off", "threshold_fen")
@@ -80,7 +80,7 @@ class _PromotionFields(BaseModel):
 
 class PromotionIn(_PromotionFields):
     name: str = Field(min_length=1, max_length=64)
-    kind: Literal["amount_off", "percent_off", "threshold"]
+    kind: Literal[PROMOTION_KINDS]  # type: ignore[valid-type]
     enabled: bool = True
     priority: int = Field(default=0, ge=-1000, le=1000, strict=True)
     stackable: bool = False
@@ -94,7 +94,7 @@ class PromotionPatch(_PromotionFields):
     """
 
     name: Optional[str] = Field(default=None, min_length=1, max_length=64)
-    kind: Optional[Literal["amount_off", "percent_off", "threshold"]] = None
+    kind: Optional[Literal[PROMOTION_KINDS]] = None  # type: ignore[valid-type]
     enabled: Optional[bool] = None
     priority: Optional[int] = Field(default=None, ge=-1000, le=1000, strict=True)
     stackable: Optional[bool] = None

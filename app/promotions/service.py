@@ -6,7 +6,7 @@ operator gets an answer, which is what makes a switch-off reach every worker's c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from redis.asyncio import Redis
 from tortoise.transactions import in_transaction
@@ -15,12 +15,10 @@ from app.core.errors import NotFound
 from app.core.pagination import newest_first
 from app.core.security import new_id
 from app.operators import audit
+from app.pricing.domain import PromotionRule
 from app.promotions import versions
 from app.promotions.models import Promotion
 from app.promotions.schemas import PromotionIn, PromotionPatch, normalise
-
-if TYPE_CHECKING:
-    from app.pricing.domain import PromotionRule
 
 STATE_FIELDS = ("name", "kind", "amount_off_fen", "percent_off", "threshold_fen", "enabled", "starts_at", "ends_at",
                 "priority", "stackable", "per_user_limit", "budget_fen", "conditions")
@@ -33,8 +31,6 @@ def promotion_view(promotion: Promotion) -> dict[str, Any]:
 
 def to_rule(promotion: Promotion) -> PromotionRule:
     """The pricing engine's input for this promotion (app.pricing.domain.PromotionRule)."""
-    from app.pricing.engine import PromotionRule  # imported here: pricing must not load with the admin side
-
     conditions = promotion.conditions or {}
     hours = conditions.get("hours") or {}
     budget_left = None if promotion.budget_fen is None else max(0, promotion.budget_fen - promotion.budget_used_fen)

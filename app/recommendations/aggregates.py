@@ -10,9 +10,9 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from app.core.clock import CHINA_TZ
+
 HALF_LIFE_S = 30 * 24 * 3600.0  # DESIGN §3: a recency-weighted score with a 30-day half-life
 RECENT_KEPT = 10  # typical payable: the median of the last 10
 PRODUCT, CATEGORY = "product", "category"
@@ -182,7 +182,7 @@ def _fold_item(item: ItemAggregate, order: PaidOrder, lines: list[PaidLine]) -> 
 
 def _fold_user(user: UserAggregate, order: PaidOrder) -> None:
     user.paid_orders += 1
-    user.hour_histogram[order.paid_at.astimezone(SHANGHAI).hour] += 1
+    user.hour_histogram[order.paid_at.astimezone(CHINA_TZ).hour] += 1
     recent = [*user.recent, RecentPayment(order.paid_at, order.order_id, order.payable_fen, order.method)]
     recent.sort(key=lambda payment: (payment.paid_at, payment.order_id))
     user.recent = recent[-RECENT_KEPT:]

@@ -14,14 +14,15 @@ from tortoise.transactions import in_transaction
 
 from app.catalog.models import Product
 from app.catalog.service import sellable_products
+from app.core.clock import CHINA_TZ, now_utc
 from app.core.errors import AppError
 from app.core.settings import PAYMENT_METHODS
-from app.orders.service import now_utc, promotion_uses
+from app.orders.service import promotion_uses
 from app.preferences.models import Address, Preference
 from app.pricing import CartLine, PricingContext, PromotionRule, candidate_offers, price
 from app.promotions.cache import active_promotions, with_fresh_budgets
 from app.recommendations import ranking, signals
-from app.recommendations.aggregates import SHANGHAI, History, MethodAggregate
+from app.recommendations.aggregates import History, MethodAggregate
 from app.recommendations.events import WALLET_FAILURES, emit_payment_failed
 from app.recommendations.ranking import MethodFacts, MethodInputs, MethodRecommendation
 from app.recommendations.repository import buy_again_candidates, read_history
@@ -179,7 +180,7 @@ async def recommend(user_id: str, items: Optional[list[tuple[str, int]]] = None,
     method, payables = _rank_methods(facts, lines, now)
     buy_again = ranking.rank_buy_again(facts.history.products(), facts.catalog, now,
                                        frozenset(line.product_id for line in lines or ()))
-    context = {"city": facts.city, "local_hour": now.astimezone(SHANGHAI).hour,
+    context = {"city": facts.city, "local_hour": now.astimezone(CHINA_TZ).hour,
                "cart_payable_fen": payables.get(method.first.method) if lines else None}
     return Recommendation(method, _offers(facts, lines), buy_again, context)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Optional
 
 from redis.asyncio import Redis
@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from app.core.clock import now_utc
 from app.jobs import outbox
 from app.orders.models import Order
 from app.recommendations.aggregates import (
@@ -122,7 +123,7 @@ def _minute(now: datetime) -> int:
 async def _bump(redis: Optional[Redis], method: str, field: str, now: Optional[datetime]) -> None:
     if redis is None:
         return
-    key = HEALTH_KEY.format(method=method, minute=_minute(now or datetime.now(timezone.utc)))
+    key = HEALTH_KEY.format(method=method, minute=_minute(now or now_utc()))
     try:
         async with redis.pipeline(transaction=False) as pipe:
             pipe.hincrby(key, field, 1)

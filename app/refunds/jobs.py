@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from app.core.clock import now_utc
 from app.jobs.leases import Claim, claim
-from app.orders.service import now_utc
 from app.payments import PaymentProviderError, RefundNotFound
 from app.refunds import service
 from app.refunds.models import PROCESSING, Refund

@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from app.core.clock import now_utc
 from app.core.errors import AppError, NotFound
 from app.core.security import new_id
 from app.jobs import outbox
@@ -115,10 +116,10 @@ async def _reserve(order: Order, refund: Refund, operator_id: str) -> None:
     total = order.refunded_fen + refund.amount_fen
     if refund.provider == WALLET:
         to_status = REFUNDED if total >= order.payable_fen else PARTIALLY_REFUNDED
-        refund.status, refund.finished_at = SUCCESS, orders.now_utc()
+        refund.status, refund.finished_at = SUCCESS, now_utc()
     else:
         to_status = REFUNDING
-        refund.next_query_at = schedule.first_query_at(orders.now_utc())
+        refund.next_query_at = schedule.first_query_at(now_utc())
     async with in_transaction() as connection:
         await refund.save(using_db=connection, force_create=True)
         if not await orders.transition(order.id, order.status, to_status, "operator", connection,
@@ -131,11 +132,7 @@ async def _reserve(order: Order, refund: Refund, operator_id: str) -> None:
                                  reason=refund.reason or "订单退款")
         await audit.record(connection, operator_id, "order.refund", "order", order.id,
                            {"status": order.status, "refunded_fen": order.refunded_fen},
-                           {"status": to_status, "refunded_fen": total, "refund": _jsonable(refund_view(refund))})
-
-
-def _jsonable(view: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in view.items()}
+                           {"status": to_status, "refunded_fen": total, "refund": refund_view(refund)})
 
 
 async def _replay(refund: Refund, request_hash: str) -> RefundAnswer:
@@ -155,7 +152,7 @@ async def create_automatic(connection: BaseDBAsyncClient, order: Order, amount_f
     refund = await Refund.create(id=refund_id, order_id=order.id, out_refund_no=_out_refund_no(refund_id),
                                  amount_fen=amount_fen, status=PROCESSING, reason="订单已关闭，自动退款",
                                  cause="paid_after_close", provider=provider, using_db=connection,
-                                 next_query_at=schedule.first_query_at(orders.now_utc()))
+                                 next_query_at=schedule.first_query_at(now_utc()))
     await outbox.emit(connection, "refund.submit", {"refund_id": refund.id})
     return refund
 
@@ -220,7 +217,7 @@ async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[s
         return "flagged"
     succeeded = status == "SUCCESS"
     async with in_transaction() as connection:
-        changes: dict[str, Any] = {"status": SUCCESS if succeeded else FAILED, "finished_at": orders.now_utc()}
+        changes: dict[str, Any] = {"status": SUCCESS if succeeded else FAILED, "finished_at": now_utc()}
         if provider_refund_id:
             changes["provider_refund_id"] = provider_refund_id
         if failure or not succeeded:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import re
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import AsyncIterator
 
+from app.core.clock import now_utc
 from app.core.errors import AppError, ValidationFailed
 from app.core.lockout import Columns, Lockout
 from app.core.security import slow_hash, slow_verify
@@ -53,7 +54,7 @@ async def pin_checked(wallet: Wallet, pin: str | None) -> AsyncIterator[None]:
     """
     if wallet.pin_hash is None:
         raise AppError("WALLET_PIN_NOT_SET")
-    if wallet.locked_until is not None and wallet.locked_until > datetime.now(timezone.utc):
+    if wallet.locked_until is not None and wallet.locked_until > now_utc():
         raise _locked(wallet.locked_until)
     if not pin:
         raise AppError("WALLET_PIN_REQUIRED")

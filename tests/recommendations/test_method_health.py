@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.orders.service import now_utc
+from app.core.clock import now_utc
 from app.recommendations import service, signals
 from tests.checkout.helpers import PIN, items, one_tap, product, shopper
 from tests.factories import assert_error

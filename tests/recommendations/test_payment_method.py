@@ -111,7 +111,7 @@ async def test_a_promotion_saving_under_five_percent_leaves_the_habit(client):
 async def test_a_method_the_user_just_failed_with_goes_after_the_others_for_ten_minutes(client):
     from datetime import timedelta
 
-    from app.orders.service import now_utc
+    from app.core.clock import now_utc
     from app.recommendations import service
 
     tea = await product(client, price_fen=1500, stock=50)

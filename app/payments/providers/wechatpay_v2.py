@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import httpx
 
+from app.core.clock import CHINA_TZ
 from app.payments.interface import (
     AlreadyPaid,
     Notification,
@@ -29,7 +30,6 @@ from app.wechat.credentials import CredentialSource, WeChatCredentials
 
 log = logging.getLogger("yijian.payments")
 
-CHINA_TZ = timezone(timedelta(hours=8))
 TRANSIENT_ERR_CODES = {"SYSTEMERROR", "BIZERR_NEED_RETRY", "FREQUENCY_LIMITED"}  # WeChat: "请用相同参数再次调用"
 # APIv2 trade states as the interface names them (REVOKED only exists for micropay: a closed order).
 TRADE_STATES = {"SUCCESS": "SUCCESS", "REFUND": "REFUND", "NOTPAY": "NOTPAY", "CLOSED": "CLOSED",

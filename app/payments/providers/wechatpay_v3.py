@@ -6,12 +6,13 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from app.core.clock import CHINA_TZ
 from app.payments.interface import (
     AlreadyPaid,
     Notification,
@@ -27,11 +28,10 @@ from app.payments.interface import (
 )
 from app.payments.providers import apiv3_crypto as crypto
 from app.payments.providers.retry import Transient, Unverified, call_with_retries, credentials_for
-from app.wechat.credentials import CredentialSource, WeChatCredentials
+from app.wechat.credentials import CredentialSource
 
 log = logging.getLogger("yijian.payments")
 
-CHINA_TZ = timezone(timedelta(hours=8))  # WeChat writes and reads its times in Beijing time
 NOTIFICATION_WINDOW_S = 300  # 回调通知: refuse a timestamp more than 5 minutes off
 TRANSIENT_CODES = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANK_ERROR"}  # WeChat: "请稍后重试 / 使用原参数重试"
 TRADE_STATES = {"SUCCESS", "NOTPAY", "CLOSED", "PAYERROR", "USERPAYING", "REFUND"}
