@@ -3,9 +3,10 @@
 A key's record moves `running` (claimed, no order yet) → `ordered` (its order committed, in the order's own
 transaction, but not answered yet) → `done` (the answer stored, in the transaction that completes the order).
 So one key has one order: a retry never makes a second order while the first lives, and one that finds an
-order without its answer finishes that order (app/checkout/service.py) instead of making another. Closing an
-order that was never answered frees its key (app/orders/service.close_unpaid): that attempt failed, and a
-failed attempt stores nothing (DESIGN §3).
+order without its answer finishes that order (app/checkout/service.py) instead of making another. A key whose
+order was closed before it was answered (`provider_failed`, `prepay_lost`) is free again: that attempt failed, and
+a failed attempt stores nothing (DESIGN §3). Checkout owns this table, so it is checkout that lets such a key go,
+when the key comes again.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tortoise.exceptions import IntegrityError
 
 from app.core.clock import now_utc
 from app.core.errors import AppError, ValidationFailed
-from app.orders.models import PAID, PAYING, IdempotencyRecord, Order
+from app.checkout.models import IdempotencyRecord
+from app.orders.models import CLOSED, PAID, PAYING, Order
 from app.orders.jobs import prepay_due_at
 
 RUNNING, ORDERED, DONE = "running", "ordered", "done"
@@ -92,6 +94,10 @@ async def begin(user_id: str, key: str, digest: str, *older_digests: str) -> Ide
             pass
         existing = await IdempotencyRecord.get_or_none(user_id=user_id, key=key)
         if existing is None:  # the first request failed and let the key go: try to claim it again
+            continue
+        if existing.state == ORDERED and await Order.filter(id=existing.order_id, status=CLOSED).exists():
+            # Its order was closed unanswered: that attempt failed and the key is free, whatever this body is.
+            await IdempotencyRecord.filter(id=existing.id, state=ORDERED).delete()
             continue
         now = now_utc()
         if existing.created_at < now - KEEP_FOR:

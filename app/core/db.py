@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "app.catalog.models",
     "app.promotions.models",
     "app.orders.models",
+    "app.checkout.models",
     "app.notify.models",
     "app.refunds.models",
     "app.jobs.models",

@@ -21,8 +21,7 @@ from tortoise.expressions import F, Q
 
 from app.core.clock import now_utc
 from app.core.security import new_id
-from app.jobs.models import AppliedEvent
-from app.orders.models import OutboxEvent
+from app.jobs.models import AppliedEvent, OutboxEvent
 
 log = logging.getLogger("yijian.outbox")
 

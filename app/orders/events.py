@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from app.core.clock import now_utc
 from app.jobs import outbox
-from app.orders.models import PAYING, Order, OrderEvent, OutboxEvent
+from app.orders.models import PAYING, Order, OrderEvent
 from app.orders.service import get_own
 
 log = logging.getLogger("yijian.orders")
@@ -35,7 +35,7 @@ async def report(user_id: str, order_id: str, event: str) -> bool:
             if not await Order.filter(id=order.id, status=PAYING).using_db(connection).exists():
                 return False
             await OrderEvent.create(order_id=order.id, event=event, using_db=connection)
-            await OutboxEvent.create(kind=OUTBOX_KINDS[event], payload=_payload(order), using_db=connection)
+            await outbox.emit(connection, OUTBOX_KINDS[event], _payload(order))
     except IntegrityError:
         return False  # reported before: the unique (order, event) row is already there
     return True

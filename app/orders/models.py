@@ -1,4 +1,4 @@
-"""Orders: snapshots, state transitions, payments, flags, the outbox, promotions used, and idempotency keys."""
+"""Orders: snapshots, state transitions, payments, flags, promotions used, and what the mini-program reported."""
 
 from __future__ import annotations
 
@@ -76,24 +76,6 @@ class OrderPromotion(Model):
         indexes = (("user_id", "promotion_id"),)
 
 
-class IdempotencyRecord(Model):
-    """A one-tap request by key. Unique per user and key, so concurrent requests make one order."""
-
-    id = fields.BigIntField(primary_key=True)
-    user_id = fields.CharField(max_length=40)
-    key = fields.CharField(max_length=255)
-    request_hash = fields.CharField(max_length=64)
-    state = fields.CharField(max_length=12)  # "running" | "done"
-    response_status = fields.IntField(null=True)
-    response_body = fields.JSONField(null=True)
-    order_id = fields.CharField(max_length=40, null=True)
-    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        table = "idempotency_records"
-        unique_together = (("user_id", "key"),)
-
-
 class Payment(Model):
     """Money received for an order. The unique transaction_id makes a payment recorded at most once."""
 
@@ -123,23 +105,6 @@ class OrderFlag(Model):
     class Meta:
         table = "order_flags"
         unique_together = (("order_id", "kind"),)
-
-
-class OutboxEvent(Model):
-    """Work that follows a change, written in the change's own transaction and done later by jobs."""
-
-    id = fields.BigIntField(primary_key=True)
-    kind = fields.CharField(max_length=64)
-    payload = fields.JSONField()
-    created_at = fields.DatetimeField(auto_now_add=True)
-    done_at = fields.DatetimeField(null=True)
-    attempts = fields.IntField(default=0)
-    # While a worker runs the event's handler: no other may take it before this (app/jobs/outbox.py).
-    claimed_until = fields.DatetimeField(null=True)
-
-    class Meta:
-        table = "outbox_events"
-        indexes = (("done_at", "id"),)
 
 
 class OrderEvent(Model):

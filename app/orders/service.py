@@ -14,7 +14,7 @@ from app.core.clock import now_utc
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import newest_first
 from app.orders.models import (
-    CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, STATUSES, IdempotencyRecord, Order, OrderFlag,
+    CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, STATUSES, Order, OrderFlag,
     OrderPromotion, OrderTransition, Payment,
 )
 from app.notify import providers
@@ -76,10 +76,8 @@ async def record_created(order: Order, cause: str, connection: BaseDBAsyncClient
 async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = None,
                        guard: Optional[dict[str, Any]] = None) -> bool:
     """PAYING → CLOSED (if it still matches `guard`), giving back stock and promotion budgets and writing
-    `payment.failed`, in the same transaction. False if it moved.
-
-    An order closed before its one-tap was answered frees its idempotency key in that transaction too: that
-    attempt failed, and a failed attempt stores nothing (DESIGN §3; app/checkout/idempotency.py).
+    `payment.failed`, in the same transaction. False if it moved. (An order closed before its one-tap was
+    answered frees its idempotency key: app/checkout/idempotency.py.)
     """
     closed_at = now_utc()
     changes: dict[str, Any] = {"closed_at": closed_at, "close_cause": cause}
@@ -89,9 +87,6 @@ async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = Non
         closed = await transition(order.id, PAYING, CLOSED, cause, connection, guard=guard, **changes)
         if not closed:
             return False
-        # By user first: (user_id, key) is the table's index.
-        await IdempotencyRecord.filter(user_id=order.user_id, order_id=order.id).exclude(state="done").using_db(
-            connection).delete()
         await payment_events.emit_unpaid_close(connection, order, cause, closed_at)
         await release_stock([(line["product_id"], line["quantity"]) for line in order.lines], connection)
         for used in await OrderPromotion.filter(order_id=order.id).using_db(connection):

@@ -10,8 +10,8 @@ from typing import Optional
 
 from tortoise.transactions import in_transaction
 
-from app.jobs.models import AppliedEvent
-from app.orders.models import Order, OutboxEvent
+from app.jobs.models import AppliedEvent, OutboxEvent
+from app.orders.models import Order
 from app.orders.service import EVER_PAID
 from app.recommendations.aggregates import History, PaymentFailure, UserAggregate, apply_failure, apply_paid
 from app.recommendations.events import CLOSE_REASONS, PAYMENT_FAILED

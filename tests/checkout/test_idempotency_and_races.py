@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 from app.checkout.idempotency import raw_request_hash
-from app.orders.models import IdempotencyRecord
+from app.checkout.models import IdempotencyRecord
 from tests.checkout.helpers import PIN, items, one_tap, product, shopper
 from tests.factories import assert_error, operator_headers
 
@@ -154,6 +154,21 @@ async def test_provider_failure_closes_the_order_hides_it_and_returns_the_stock(
     retry = await one_tap(client, who, {"items": items((tea, 1))}, key)
     assert retry.status_code == 201 and "idempotent-replayed" not in retry.headers
 
+
+
+async def test_a_key_freed_by_a_provider_failure_takes_another_body(client):
+    """The failed attempt stored nothing, so its key is not bound to its body either (DESIGN §3)."""
+    tea = await product(client, price_fen=1500, stock=5)
+    who = await shopper(client)
+    key = uuid.uuid4().hex
+    await client.post(FAULTS, json={"kind": "api_error", "rate": 1.0, "apis": ["jsapi"]})
+    try:
+        assert_error(await one_tap(client, who, {"items": items((tea, 1))}, key), 503, "PAYMENT_PROVIDER_UNAVAILABLE")
+    finally:
+        await client.delete(FAULTS)
+    other = await one_tap(client, who, {"items": items((tea, 2))}, key)
+    assert other.status_code == 201, other.text
+    assert other.json()["order"]["lines"][0]["quantity"] == 2
 
 async def test_an_overlong_key_is_a_validation_error(client):
     tea = await product(client)

@@ -6,7 +6,8 @@ import asyncio
 
 from app.jobs import outbox, runner
 from app.jobs.engine import JobEngine
-from app.orders.models import Order, OutboxEvent
+from app.jobs.models import OutboxEvent
+from app.orders.models import Order
 from tests.jobs.helpers import make_due, status_of, wait_until
 from tests.notify.helpers import pay, wechat_order
 

@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 
 from app.jobs import outbox
 from app.jobs.models import AppliedEvent
-from app.orders.models import OutboxEvent
+from app.jobs.models import OutboxEvent
 from tests.jobs.helpers import wait_until
 
 

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.jobs import runner
-from app.orders.models import Order, OutboxEvent
+from app.jobs.models import OutboxEvent
+from app.orders.models import Order
 from app.promotions.cache import PromotionCache
 from tests.checkout.helpers import PIN, items, one_tap, product, shopper
 from tests.factories import assert_error

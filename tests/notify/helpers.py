@@ -169,7 +169,8 @@ class faults:
 async def rows(order_id: str) -> dict:
     """What the database holds for the order: payments, outbox events (all kinds, and `order.paid` ones),
     transitions, flags."""
-    from app.orders.models import OrderFlag, OrderTransition, OutboxEvent, Payment
+    from app.jobs.models import OutboxEvent
+    from app.orders.models import OrderFlag, OrderTransition, Payment
     from app.refunds.models import Refund
 
     refund_ids = set(await Refund.filter(order_id=order_id).values_list("id", flat=True))

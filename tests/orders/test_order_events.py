@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from app.orders.models import OrderEvent, OutboxEvent
+from app.jobs.models import OutboxEvent
+from app.orders.models import OrderEvent
 from tests.checkout.helpers import shopper
 from tests.factories import assert_error
 from tests.jobs.helpers import wait_until

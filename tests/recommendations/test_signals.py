@@ -9,7 +9,8 @@ import subprocess
 import sys
 from datetime import datetime
 
-from app.orders.models import Order, OutboxEvent
+from app.jobs.models import OutboxEvent
+from app.orders.models import Order
 from app.recommendations import signals
 from app.recommendations.rebuild import rebuild
 from tests.checkout.helpers import PIN, items, one_tap, product, shopper

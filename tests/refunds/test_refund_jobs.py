@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.orders.models import OutboxEvent
+from app.jobs.models import OutboxEvent
 from app.jobs.outbox import MAX_ATTEMPTS
 from app.refunds.models import Refund
 from app.refunds.schedule import QUERY_SCHEDULE_S

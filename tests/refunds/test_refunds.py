@@ -150,7 +150,7 @@ async def test_lost_refund_notification_is_recovered_by_query(client):
 
 async def test_unconfirmed_refund_is_submitted_again_from_the_outbox(client):
     from app.jobs.outbox import CLAIM_S
-    from app.orders.models import OutboxEvent
+    from app.jobs.models import OutboxEvent
     from app.refunds import service
     from app.refunds.models import Refund
 
@@ -180,7 +180,7 @@ async def _at_wechat(client, out_refund_no: str):
 
 async def _claim(event, claim_s: int) -> bool:
     """The outbox engine's own claim (app/jobs/outbox.py): free lease, same attempts."""
-    from app.orders.models import OutboxEvent
+    from app.jobs.models import OutboxEvent
 
     return bool(await OutboxEvent.filter(id=event.id, done_at=None, claimed_until=None).update(
         attempts=F("attempts") + 1, claimed_until=now() + timedelta(seconds=claim_s)))
