@@ -164,7 +164,7 @@ def _worker(args: argparse.Namespace) -> None:
     from app.core import db, logs
     from app.core.settings import SettingsError
     from app.jobs.config import load_jobs_config
-    from app.jobs.runner import run_worker
+    from app.background import run_worker
 
     settings = _settings()
     try:

@@ -10,6 +10,7 @@ from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from tortoise import Tortoise
 
 from app.admin import apidocs
+from app import background  # noqa: F401  registers every feature's background work before the jobs start
 from app.admin.routes import bp as admin_console_bp
 from app.auth import service as auth_service
 from app.auth.routes import bp as auth_bp

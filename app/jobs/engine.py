@@ -1,9 +1,10 @@
 """The job engine: taskiq on Redis (or the in-process stand-in), a periodic sweep, and the tasks it fans out.
 
 The due work lives in the database (an order's `next_query_at`/`expires_at`, undone outbox events), never
-only in Redis: the sweep reads it every `sweep_s` seconds, claims each due order with a conditional update
-(a lease), and kicks one task per order onto the Redis list that every worker reads. A lost message, a
-crashed worker or a restart only delays the work until the lease runs out (docs/jobs.md).
+only in Redis: the sweep reads it every `sweep_s` seconds, claims each due row with a conditional update
+(a lease), and kicks one task per row onto the Redis list that every worker reads. A lost message, a
+crashed worker or a restart only delays the work until the lease runs out (docs/jobs.md). What is due comes
+from the features that registered with app/jobs/due.py and app/jobs/outbox.py: the engine imports none of them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
-from typing import AsyncGenerator
+from typing import TYPE_CHECKING, AsyncGenerator
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError, LockError
@@ -22,21 +23,19 @@ from taskiq.receiver import Receiver
 from taskiq_redis import ListQueueBroker
 
 from app.core.clock import now_utc
-from app.deps import Deps
-from app.jobs import outbox
+from app.jobs import due, outbox
 from app.jobs.config import JobsConfig
-from app.orders import events as _order_events  # noqa: F401  registers the outbox handler of its events
-from app.orders import jobs as order_jobs
-from app.recommendations import signals as _recommendation_signals  # noqa: F401 (its outbox consumers)
-from app.refunds import jobs as refund_jobs
+from app.jobs.due import DueWork
+
+if TYPE_CHECKING:  # the container is built above this layer; jobs only hand it on
+    from app.deps import Deps
 
 log = logging.getLogger("yijian.jobs")
 
 QUEUE = "yijian:jobs:queue"
 SWEEP_LOCK = "yijian:jobs:sweep-lock"
 OUTBOX_LOCK = "yijian:jobs:outbox-lock"
-SWEEP_TASK, DUE_ORDER_TASK, DUE_REFUND_TASK, OUTBOX_TASK = (
-    "yijian.sweep", "yijian.due_order", "yijian.due_refund", "yijian.outbox")
+SWEEP_TASK, OUTBOX_TASK = "yijian.sweep", "yijian.outbox"
 SWEEP_BATCH = 200
 POP_TIMEOUT_S = 1  # a receiver looks for a stop request at least this often
 STOP_GRACE_S = 20.0  # how long a stop waits for the jobs in flight before it cancels them
@@ -95,20 +94,13 @@ class JobEngine:
         self.broker.connection_pool = _pool_like(deps.redis)
         # taskiq renames the functions it registers, so each task is a plain function over this engine.
 
-        async def due_order(order_id: str, lease_until: str) -> str:
-            return await self._run_due_order(order_id, lease_until)
-
-        async def due_refund(refund_id: str, lease_until: str) -> str:
-            return await refund_jobs.run_due_refund(refund_id, datetime.fromisoformat(lease_until))
-
         async def process_outbox() -> int:
             return await self._run_outbox()
 
         async def sweep() -> None:
             await self._run_sweep()
 
-        self._due_order = self.broker.register_task(due_order, task_name=DUE_ORDER_TASK)
-        self._due_refund = self.broker.register_task(due_refund, task_name=DUE_REFUND_TASK)
+        self._due = [(work, self._due_task(work)) for work in due.REGISTERED.values()]
         self._outbox = self.broker.register_task(process_outbox, task_name=OUTBOX_TASK)
         self.broker.register_task(sweep, task_name=SWEEP_TASK)
         self.scheduler = TaskiqScheduler(self.broker, [_SweepSchedule(config.sweep_s)])
@@ -124,6 +116,12 @@ class JobEngine:
             self._tasks.append(asyncio.create_task(run_scheduler_task(self.scheduler), name="yijian-jobs-scheduler"))
         log.info("jobs started", extra={"fields": {"receive": receive, "schedule": schedule,
                                                    "sweep_s": self.config.sweep_s}})
+
+    def _due_task(self, work: DueWork):
+        async def run_one(row_id: str, lease_until: str) -> str:
+            return await work.run(self.deps, row_id, datetime.fromisoformat(lease_until))
+
+        return self.broker.register_task(run_one, task_name=work.task)
 
     async def stop(self) -> None:
         """Stop scheduling; let the receiver finish the jobs in flight (up to STOP_GRACE_S, then cancel them:
@@ -155,19 +153,15 @@ class JobEngine:
         await self.sweep_once(now_utc())
 
     async def sweep_once(self, now: datetime) -> int:
-        """Claim the due orders and refunds and kick one task each; kick the outbox if anything waits there."""
-        claims = await order_jobs.claim_due(now, limit=SWEEP_BATCH)
-        for claim in claims:
-            await self._due_order.kiq(claim.id, claim.lease_until.isoformat())
-        refund_claims = await refund_jobs.claim_due(now, limit=SWEEP_BATCH)
-        for refund_claim in refund_claims:
-            await self._due_refund.kiq(refund_claim.id, refund_claim.lease_until.isoformat())
+        """Claim the rows due of every registered kind and kick one task each; kick the outbox if anything waits."""
+        claimed = 0
+        for work, task in self._due:
+            for claim in await work.claim(now, SWEEP_BATCH):
+                await task.kiq(claim.id, claim.lease_until.isoformat())
+                claimed += 1
         if await outbox.has_pending():
             await self._outbox.kiq()
-        return len(claims) + len(refund_claims)
-
-    async def _run_due_order(self, order_id: str, lease_until: str) -> str:
-        return await order_jobs.run_due_order(self.deps, order_id, datetime.fromisoformat(lease_until))
+        return claimed
 
     async def _run_outbox(self) -> int:
         # One outbox run at a time saves work; each event's own claim is what keeps it to one run (docs/jobs.md).

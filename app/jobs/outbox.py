@@ -60,13 +60,6 @@ async def first_application(connection: BaseDBAsyncClient, consumer: str, payloa
     return True
 
 
-@handles("order.paid")
-async def _order_paid(payload: dict[str, Any]) -> None:
-    # Statistics and recommendation aggregates will hang here; for now the event is only acknowledged.
-    log.info("order paid (outbox)", extra={"fields": {"order_id": payload.get("order_id"),
-                                                      "cause": payload.get("cause")}})
-
-
 def undone():
     """Events not done that will still be tried, those whose handler runs now included."""
     return OutboxEvent.filter(done_at=None, attempts__lt=MAX_ATTEMPTS)

@@ -46,6 +46,13 @@ def _payload(order: Order) -> dict[str, Any]:
             "at": now_utc().isoformat()}
 
 
+@outbox.handles("order.paid")
+async def _order_paid(payload: dict[str, Any]) -> None:
+    # Statistics will hang here too; the recommendations' aggregates are folded by their own consumer.
+    log.info("order paid (outbox)", extra={"fields": {"order_id": payload.get("order_id"),
+                                                      "cause": payload.get("cause")}})
+
+
 @outbox.handles(OUTBOX_KINDS[PAYMENT_CANCELLED])
 async def _payment_cancelled(payload: dict[str, Any]) -> None:
     # Statistics will count it as USER_ABANDONED (DESIGN §6.1); until then the event is only acknowledged.

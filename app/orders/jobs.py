@@ -21,6 +21,7 @@ from tortoise.expressions import Q
 
 from app.core.clock import now_utc
 from app.deps import Deps
+from app.jobs import due as due_work
 from app.jobs.leases import Claim, claim
 from app.notify import providers
 from app.orders.models import PAYING, Order
@@ -41,7 +42,7 @@ READ_QUERY_KEY = "yijian:orders:read-query:{order_id}"  # ... at most once per 5
 SETTLED = ("paid", "duplicate", "paid_after_close")
 
 __all__ = ["prepay_due_at", "first_query_at", "next_query_at", "due", "claim_due", "run_due_order",
-           "query_on_read"]
+           "oldest_due", "query_on_read"]
 
 
 def prepay_due_at(created_at: datetime) -> datetime:
@@ -77,6 +78,13 @@ async def claim_due(now: datetime, limit: int = 200, order_ids: Optional[list[st
     if order_ids is not None:
         query = query.filter(id__in=order_ids)
     return await claim(query, {"status": PAYING}, now, lease_s=LEASE_S, order_by="expires_at", limit=limit)
+
+
+async def oldest_due(now: datetime) -> Optional[datetime]:
+    """When the oldest order due at `now` fell due: its next_query_at, or its expiry when it never got one."""
+    queried = await due_work.oldest(due(now).filter(next_query_at__not_isnull=True), "next_query_at")
+    expired = await due_work.oldest(due(now).filter(next_query_at=None), "expires_at")
+    return min((moment for moment in (queried, expired) if moment is not None), default=None)
 
 
 async def run_due_order(deps: Deps, order_id: str, lease_until: datetime, now: Optional[datetime] = None) -> str:
@@ -172,3 +180,7 @@ async def query_on_read(deps: Deps, order: Order, now: Optional[datetime] = None
     if outcome.result in SETTLED:
         return await Order.get(id=order.id)
     return order
+
+
+due_work.register(due_work.DueWork(queue="orders", task="yijian.due_order", claim=claim_due, run=run_due_order,
+                                   oldest_due=oldest_due))

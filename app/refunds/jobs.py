@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING, Optional
 
 from app.core.clock import now_utc
+from app.jobs import due as due_work
 from app.jobs.leases import Claim, claim
 from app.payments import PaymentProviderError, RefundNotFound
 from app.refunds import service
 from app.refunds.models import PROCESSING, Refund
 from app.refunds.schedule import LEASE_S, next_query_at
 
+if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
+    from app.deps import Deps
+
 log = logging.getLogger("yijian.refunds.jobs")
 
-__all__ = ["due", "claim_due", "run_due_refund"]
+__all__ = ["due", "claim_due", "run_due_refund", "oldest_due"]
 
 
 def due(now: datetime):
@@ -34,7 +39,11 @@ async def claim_due(now: datetime, limit: int = 200) -> list[Claim]:
     return await claim(due(now), {"status": PROCESSING}, now, lease_s=LEASE_S, order_by="next_query_at", limit=limit)
 
 
-async def run_due_refund(refund_id: str, lease_until: datetime) -> str:
+async def oldest_due(now: datetime) -> Optional[datetime]:
+    return await due_work.oldest(due(now), "next_query_at")
+
+
+async def run_due_refund(deps: Deps, refund_id: str, lease_until: datetime) -> str:
     """Query (or submit again) the claimed refund; answers what happened, for logs and tests."""
     refund = await Refund.get_or_none(id=refund_id, status=PROCESSING, next_query_at=lease_until)
     if refund is None:
@@ -64,3 +73,7 @@ async def _submit_again(refund: Refund) -> str:
     if error is not None:
         return "unavailable" if submitted.status == PROCESSING else "refused"
     return "submitted" if submitted.status == PROCESSING else "finished"
+
+
+due_work.register(due_work.DueWork(queue="refunds", task="yijian.due_refund", claim=claim_due, run=run_due_refund,
+                                   oldest_due=oldest_due))
