@@ -12,7 +12,6 @@ from app.core.settings import Settings
 from app.deps import Deps
 from app.jobs.config import JobsConfig
 from app.jobs.engine import JobEngine
-from app.notify import providers
 from app.orders import events as order_events, jobs as order_jobs
 from app.recommendations import signals as recommendation_signals
 from app.refunds import jobs as refund_jobs, service as refund_service
@@ -26,7 +25,6 @@ async def run_worker(settings: Settings, config: JobsConfig) -> None:
     """A worker process: database, Redis and the WeChat Pay providers of its own; runs until SIGINT/SIGTERM."""
     await db.init_db(settings.database_url)
     deps = Deps.build(settings, cache.connect(settings.redis_url))
-    providers.install(lambda: deps)
     engine = JobEngine(deps, config)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

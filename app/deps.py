@@ -9,9 +9,7 @@ from redis.asyncio import Redis
 
 from app.core.security import FieldCipher, TokenCodec
 from app.core.settings import Settings
-from app.payments.interface import PaymentProvider
-from app.payments.providers import build_wechatpay_provider
-from app.payments.providers.wallet import WalletProvider
+from app.payments.registry import Payments
 from app.wechat.credentials import CredentialSource
 from app.wechat.miniprogram import MiniProgramClient
 
@@ -25,8 +23,7 @@ class Deps:
     cipher: FieldCipher
     wechat_credentials: CredentialSource
     miniprogram: MiniProgramClient
-    wechatpay: PaymentProvider  # APIv3 or APIv2, by YIJIAN_WXPAY_API
-    wallet: WalletProvider
+    payments: Payments  # WeChat Pay by API (APIv3 or APIv2 for new orders, by YIJIAN_WXPAY_API) and the wallet
 
     @classmethod
     def build(cls, settings: Settings, redis: Redis) -> Deps:
@@ -41,8 +38,7 @@ class Deps:
             cipher=FieldCipher(settings.encryption_key),
             wechat_credentials=credentials,
             miniprogram=MiniProgramClient(settings.wechat_base_url, credentials, http, redis),
-            wechatpay=build_wechatpay_provider(settings, credentials, http),
-            wallet=WalletProvider(),
+            payments=Payments(settings, credentials, http),
         )
 
     async def close(self) -> None:

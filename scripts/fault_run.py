@@ -218,7 +218,7 @@ async def _run(args: argparse.Namespace, base_url: str, env: dict[str, str], pas
     sys.path.insert(0, str(ROOT))
     os.environ.update(env)  # the provider below reads the same data dir (sandbox keys) as the server
     from app.core.settings import load_settings
-    from app.payments.providers import build_wechatpay_provider
+    from app.payments.registry import Payments
     from app.wechat.credentials import CredentialSource
 
     port = int(base_url.rsplit(":", 1)[1])
@@ -226,7 +226,7 @@ async def _run(args: argparse.Namespace, base_url: str, env: dict[str, str], pas
     limits = httpx.Limits(max_connections=args.concurrency * 4)
     async with httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=limits) as client, \
             httpx.AsyncClient(timeout=10.0) as wechat_http:
-        provider = build_wechatpay_provider(settings, CredentialSource(settings, wechat_http), wechat_http)
+        provider = Payments(settings, CredentialSource(settings, wechat_http), wechat_http).default
 
         async def query(out_trade_no: str) -> str:
             return (await provider.query(out_trade_no)).trade_state

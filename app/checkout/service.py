@@ -26,9 +26,9 @@ from app.jobs import outbox
 from app.orders import jobs as order_jobs, service as orders
 from app.orders.models import PAID, PAYING, Order, OrderPromotion
 from app.payments import PaymentProviderError, PaymentRequest
+from app.payments.registry import TRANSACTION
 from app.payments.providers.wallet import insufficient_balance
 from app.auth.models import User
-from app.notify import providers
 from app.preferences.models import InvoiceTitle
 from app.preferences.service import checkout_choices, invoice_view
 from app.pricing import CartLine, PriceResult, PricingContext, price
@@ -179,10 +179,10 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
     async with in_transaction() as connection:
         order = await _create_order(connection, user_id, order_id, checkout, invoice, now,
                                     deps.settings.order_ttl_s, paid=wallet is not None,
-                                    provider_api=deps.wechatpay.name)
+                                    provider_api=deps.payments.default_api)
         answer = None
         if wallet is not None:
-            await deps.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
+            await deps.payments.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
             await outbox.emit(connection, "order.paid", orders.order_paid_payload(
                 order, transaction_id=None, amount_fen=order.payable_fen, cause="one_tap_wallet"))
             answer = jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
@@ -265,7 +265,7 @@ async def _finish_order(deps: Deps, order: Order, record_id: int) -> OneTapAnswe
     """
     if order.status == PAID:  # paid before anyone got its answer (the jobs found the payment)
         return await _store_or_replay(order, record_id, {"method": "wechatpay", "status": PAID})
-    wechatpay = providers.for_order(order)
+    wechatpay = deps.payments.for_order(order)
     try:
         params = await wechatpay.create_payment(await _payment_request(deps, order, wechatpay.name))
     except PaymentProviderError as exc:
@@ -301,10 +301,9 @@ class _LostRace(Exception):
 async def _payment_request(deps: Deps, order: Order, api: str) -> PaymentRequest:
     """Built from the order alone, so a retry sends WeChat Pay the body the first request sent."""
     user = await User.get(id=order.user_id)
-    notify_path = "/notify/wechatpay/v2" if api == providers.V2 else "/notify/wechatpay"
     return PaymentRequest(
         out_trade_no=order.out_trade_no, description=_description(order), amount_fen=order.payable_fen,
-        openid=user.openid, expires_at=order.expires_at, notify_url=f"{deps.settings.public_base_url}{notify_path}",
+        openid=user.openid, expires_at=order.expires_at, notify_url=deps.payments.notify_url(api, TRANSACTION),
     )
 
 

@@ -169,7 +169,7 @@ class JobEngine:
         if not await lock.acquire():
             return 0
         try:
-            return await outbox.process_pending()
+            return await outbox.process_pending(self.deps)
         finally:
             with contextlib.suppress(LockError):  # held past its timeout: another run may have started
                 await lock.release()

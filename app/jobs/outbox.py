@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -23,20 +24,35 @@ from app.core.clock import now_utc
 from app.core.security import new_id
 from app.jobs.models import AppliedEvent, OutboxEvent
 
+if TYPE_CHECKING:  # the container is built above this layer; jobs only hand it on
+    from app.deps import Deps
+
 log = logging.getLogger("yijian.outbox")
 
 MAX_ATTEMPTS = 10
 BATCH = 100
 CLAIM_S = 120  # longer than any handler runs
 
-Handler = Callable[[dict[str, Any]], Awaitable[None]]
-HANDLERS: dict[str, list[Handler]] = {}
+Handler = Callable[..., Awaitable[None]]  # handler(payload), or handler(deps, payload) when registered with_deps
 
 
-def handles(kind: str) -> Callable[[Handler], Handler]:
-    """Register a consumer of `kind`; every consumer runs on every attempt (see `first_application`)."""
+@dataclass(frozen=True)
+class Consumer:
+    handler: Handler
+    with_deps: bool
+
+    async def __call__(self, deps: Optional[Deps], payload: dict[str, Any]) -> None:
+        await (self.handler(deps, payload) if self.with_deps else self.handler(payload))
+
+
+HANDLERS: dict[str, list[Consumer]] = {}
+
+
+def handles(kind: str, *, with_deps: bool = False) -> Callable[[Handler], Handler]:
+    """Register a consumer of `kind`: `handler(payload)`, or `handler(deps, payload)` with `with_deps` (a consumer
+    that talks to a provider, say). Every consumer runs on every attempt (see `first_application`)."""
     def register(handler: Handler) -> Handler:
-        HANDLERS.setdefault(kind, []).append(handler)
+        HANDLERS.setdefault(kind, []).append(Consumer(handler, with_deps))
         return handler
     return register
 
@@ -73,10 +89,13 @@ async def has_pending() -> bool:
     return await _pending(now_utc()).exists()
 
 
-async def process_pending(limit: int = BATCH) -> int:
-    """Run the handlers of undone events, oldest first; answers how many were done now."""
+async def process_pending(deps: Optional[Deps] = None, limit: int = BATCH) -> int:
+    """Run the handlers of undone events, oldest first; answers how many were done now. Without `deps` (a test
+    running the outbox itself), events that a consumer `with_deps` handles are left for the engine, unclaimed."""
     done = 0
     for event in await _pending(now_utc()).order_by("id").limit(limit):
+        if deps is None and any(consumer.with_deps for consumer in HANDLERS.get(event.kind, ())):
+            continue
         now = now_utc()
         claimed = await _pending(now).filter(id=event.id, attempts=event.attempts).update(
             attempts=F("attempts") + 1, claimed_until=now + timedelta(seconds=CLAIM_S))
@@ -86,8 +105,8 @@ async def process_pending(limit: int = BATCH) -> int:
         try:
             if not handlers:
                 raise LookupError(f"no outbox handler for {event.kind!r}")
-            for handler in handlers:
-                await handler(event.payload)
+            for consumer in handlers:
+                await consumer(deps, event.payload)
         except Exception:
             log.exception("outbox event failed", extra={"fields": {"event_id": event.id, "kind": event.kind,
                                                                    "attempt": event.attempts + 1}})

@@ -12,18 +12,22 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from app.core import metrics
 from app.core.clock import CHINA_TZ, now_utc
 from app.core.pagination import newest_first
-from app.notify import journal, providers
+from app.notify import journal
 from app.notify.models import NotificationLog
 from app.orders.settlement import ACCOUNT_MISMATCH, flag, settle
 from app.payments import Notification, NotificationRejected, TransactionState
+from app.payments.registry import V2, Payments
 from app.payments.providers.wechatpay_v2 import REFUND_STATUSES as V2_REFUND_STATUSES
 from app.refunds import service as refunds
 from app.refunds.models import Refund
+
+if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
+    from app.deps import Deps
 
 log = logging.getLogger("yijian.notify")
 
@@ -47,12 +51,13 @@ class _Handled:
     verified: bool = False  # signature (APIv3) or sign (APIv2) checked: the body is WeChat's, kept whole
 
 
-async def receive(endpoint: str, api: str, headers: Mapping[str, str], body: bytes, source: str = "") -> Answer:
+async def receive(deps: Deps, endpoint: str, api: str, headers: Mapping[str, str], body: bytes,
+                  source: str = "") -> Answer:
     """Handle one delivery to `endpoint` from the address `source` with the provider of `api`
     (wechatpay_v3 | wechatpay_v2)."""
     handled = _Handled(500, "error")  # filled in as we learn; what is left of it on a failure is logged
     try:
-        await _handle(api, headers, body, handled)
+        await _handle(deps.payments, api, headers, body, handled)
     except NotificationRejected as exc:
         handled.status, handled.verdict = 400 if exc.reason == "malformed" else 401, f"rejected_{exc.reason}"
         log.warning("notification rejected", extra={"fields": {"endpoint": endpoint, "reason": exc.reason}})
@@ -64,7 +69,7 @@ async def receive(endpoint: str, api: str, headers: Mapping[str, str], body: byt
         await journal.write(
             endpoint=endpoint, source=source, headers=headers, body=body, verified=handled.verified,
             verdict=handled.verdict, event_type=handled.event_type, out_trade_no=handled.out_trade_no,
-            answer_status=answer.status, answer_body=answer.body, redis=providers.current().deps.redis)
+            answer_status=answer.status, answer_body=answer.body, redis=deps.redis)
     except Exception:
         log.exception("notification log not written", extra={"fields": {"endpoint": endpoint,
                                                                           "verdict": handled.verdict}})
@@ -73,7 +78,7 @@ async def receive(endpoint: str, api: str, headers: Mapping[str, str], body: byt
 
 def _answer(api: str, status: int) -> Answer:
     ok = status in (200, 204)
-    if api == providers.V2:  # APIv2 wants XML, return_code SUCCESS, with HTTP 200 (any other answer is a retry)
+    if api == V2:  # APIv2 wants XML, return_code SUCCESS, with HTTP 200 (any other answer is a retry)
         code, message = ("SUCCESS", "OK") if ok else ("FAIL", MESSAGES[status])
         xml = (f"<xml><return_code><![CDATA[{code}]]></return_code>"
                f"<return_msg><![CDATA[{message}]]></return_msg></xml>")
@@ -83,17 +88,16 @@ def _answer(api: str, status: int) -> Answer:
     return Answer(status, json.dumps({"code": "FAIL", "message": MESSAGES[status]}), "application/json")
 
 
-async def _handle(api: str, headers: Mapping[str, str], body: bytes, handled: _Handled) -> None:
-    notification = await providers.current().get(api).parse_notification(headers, body,
-                                                                          now_utc())
+async def _handle(payments: Payments, api: str, headers: Mapping[str, str], body: bytes, handled: _Handled) -> None:
+    notification = await payments.get(api).parse_notification(headers, body, now_utc())
     handled.verified = True
     handled.event_type = notification.event_type
     out_trade_no = notification.resource.get("out_trade_no")
     handled.out_trade_no = out_trade_no if isinstance(out_trade_no, str) else None
     if notification.kind == "refund":
-        return await _refund(api, notification, handled)
+        return await _refund(payments, api, notification, handled)
     state = transaction_state(api, notification.resource)
-    outcome = await settle(state.raw["out_trade_no"], state, "notification", provider=api)
+    outcome = await settle(payments, state.raw["out_trade_no"], state, "notification", provider=api)
     handled.status = 404 if outcome.result == "unknown_order" else 204
     handled.verdict = outcome.result
 
@@ -103,7 +107,7 @@ def transaction_state(api: str, resource: dict[str, Any]) -> TransactionState:
     try:
         if not isinstance(resource.get("out_trade_no"), str):
             raise ValueError("out_trade_no")
-        if api == providers.V2:
+        if api == V2:
             paid = resource.get("result_code") == "SUCCESS"
             total = resource.get("total_fee", "")
             return TransactionState(
@@ -134,12 +138,12 @@ def _v2_time(text: Optional[str]) -> Optional[datetime]:
         return None
 
 
-async def _refund(api: str, notification: Notification, handled: _Handled) -> None:
+async def _refund(payments: Payments, api: str, notification: Notification, handled: _Handled) -> None:
     resource = notification.resource
     out_refund_no = resource.get("out_refund_no")
     if not isinstance(out_refund_no, str):
         raise NotificationRejected("malformed", "out_refund_no")
-    if api == providers.V2:
+    if api == V2:
         status = V2_REFUND_STATUSES.get(resource.get("refund_status", ""), "ABNORMAL")
     else:
         status = str(resource.get("refund_status") or notification.event_type.removeprefix("REFUND."))
@@ -149,7 +153,7 @@ async def _refund(api: str, notification: Notification, handled: _Handled) -> No
         return
     handled.status = 204
     mchid = resource.get("mchid") or resource.get("mch_id")
-    if mchid and mchid != (await providers.current().credentials()).mchid:
+    if mchid and mchid != (await payments.credentials()).mchid:
         await flag(refund.order_id, ACCOUNT_MISMATCH, {"out_refund_no": out_refund_no, "mchid": mchid})
         handled.verdict = "flagged"
         return
@@ -171,7 +175,7 @@ async def _order_out_trade_no(refund: Refund) -> str:
 def _refund_fen(api: str, resource: dict[str, Any]) -> Optional[int]:
     """The refunded amount a refund notification states (APIv3 `amount.refund`, APIv2 `refund_fee`); -1 when it
     states none, which never equals a refund's amount."""
-    if api == providers.V2:
+    if api == V2:
         text = resource.get("refund_fee", "")
         return int(text) if isinstance(text, str) and text.isdigit() else -1
     amount = resource.get("amount")

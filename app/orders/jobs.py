@@ -23,11 +23,11 @@ from app.core.clock import now_utc
 from app.deps import Deps
 from app.jobs import due as due_work
 from app.jobs.leases import Claim, claim
-from app.notify import providers
 from app.orders.models import PAYING, Order
 from app.orders.service import close_unpaid
 from app.orders.settlement import settle
 from app.payments import AlreadyPaid, PaymentProviderError, TransactionState
+from app.payments.registry import Payments
 
 log = logging.getLogger("yijian.orders.jobs")
 
@@ -95,35 +95,35 @@ async def run_due_order(deps: Deps, order_id: str, lease_until: datetime, now: O
         return "stale"  # paid, closed or claimed again meanwhile
     now = now or now_utc()
     if now >= order.expires_at:
-        return await _query_then_close(order, lease_until, now, "expiry")
+        return await _query_then_close(deps.payments, order, lease_until, now, "expiry")
     if order.prepay_id is None:
-        return await _query_then_close(order, lease_until, now, "prepay_lost")
+        return await _query_then_close(deps.payments, order, lease_until, now, "prepay_lost")
     return await _query(deps, order, lease_until)
 
 
 async def _query(deps: Deps, order: Order, lease_until: datetime) -> str:
     attempts = order.query_attempts + 1
     try:
-        state = await providers.for_order(order).query(order.out_trade_no)
+        state = await deps.payments.for_order(order).query(order.out_trade_no)
     except PaymentProviderError as exc:  # just move on to the next slot
         log.info("active query failed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
         result = "unavailable"
     else:
-        result = (await settle(order.out_trade_no, state, "query")).result
+        result = (await settle(deps.payments, order.out_trade_no, state, "query")).result
     schedule = deps.settings.query_schedule_s
     await _reschedule(order, lease_until, query_attempts=attempts,
                       next_query_at=next_query_at(order.created_at, order.expires_at, schedule, attempts))
     return result
 
 
-async def _query_then_close(order: Order, lease_until: datetime, now: datetime, cause: str) -> str:
+async def _query_then_close(payments: Payments, order: Order, lease_until: datetime, now: datetime, cause: str) -> str:
     """DESIGN §3: query first (a payment found wins), then close at WeChat Pay, then here (stock given back).
 
     Never closed here without WeChat Pay's word: a close it did not confirm is tried at the next sweep.
     `expiry`: its time is up. `prepay_lost`: the one-tap that made it died before its prepay was stored and no
     retry finished it within the grace; it was never shown to the user and stays hidden, and its key is freed.
     """
-    wechatpay = providers.for_order(order)
+    wechatpay = payments.for_order(order)
     try:
         state = await wechatpay.query(order.out_trade_no)
         if not state.paid:
@@ -137,16 +137,16 @@ async def _query_then_close(order: Order, lease_until: datetime, now: datetime, 
         await _reschedule(order, lease_until, next_query_at=now)
         return "unavailable"
     if state.paid:
-        return await _settle_before_close(order, state, lease_until, now, f"{cause}_query")
+        return await _settle_before_close(payments, order, state, lease_until, now, f"{cause}_query")
     if await close_unpaid(order, cause, guard={"next_query_at": lease_until}):
         log.info("order closed unpaid", extra={"fields": {"order_id": order.id, "cause": cause}})
         return "closed"
     return "stale"
 
 
-async def _settle_before_close(order: Order, state: TransactionState, lease_until: datetime, now: datetime,
-                               cause: str) -> str:
-    outcome = await settle(order.out_trade_no, state, cause)
+async def _settle_before_close(payments: Payments, order: Order, state: TransactionState, lease_until: datetime,
+                               now: datetime, cause: str) -> str:
+    outcome = await settle(payments, order.out_trade_no, state, cause)
     if outcome.result == "flagged":
         log.warning("payment found before closing does not match its order; parked for operators",
                     extra={"fields": {"order_id": order.id}})
@@ -172,11 +172,11 @@ async def query_on_read(deps: Deps, order: Order, now: Optional[datetime] = None
         return order
     try:
         async with asyncio.timeout(READ_QUERY_TIMEOUT_S):
-            state = await providers.for_order(order).query(order.out_trade_no)
+            state = await deps.payments.for_order(order).query(order.out_trade_no)
     except (TimeoutError, PaymentProviderError) as exc:
         log.info("query on read failed", extra={"fields": {"order_id": order.id, "cause": str(exc) or "timeout"}})
         return order
-    outcome = await settle(order.out_trade_no, state, "read_query")
+    outcome = await settle(deps.payments, order.out_trade_no, state, "read_query")
     if outcome.result in SETTLED:
         return await Order.get(id=order.id)
     return order

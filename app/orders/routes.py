@@ -37,7 +37,7 @@ async def get_order(request: Request, order_id: str):
 @openapi.summary("Cancel an unpaid order")
 @login_required
 async def cancel_order(request: Request, order_id: str):
-    order = await service.cancel(request.ctx.user_id, order_id)
+    order = await service.cancel(request.app.ctx.deps, request.ctx.user_id, order_id)
     return json(service.order_view(order))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -17,11 +17,12 @@ from app.orders.models import (
     CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, STATUSES, Order, OrderFlag,
     OrderPromotion, OrderTransition, Payment,
 )
-from app.notify import providers
 from app.payments import AlreadyPaid, PaymentProviderError
 from app.promotions.models import Promotion
 from app.recommendations import events as payment_events
 
+if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
+    from app.deps import Deps
 
 EVER_PAID = (PAID, REFUNDING, REFUNDED, PARTIALLY_REFUNDED)
 
@@ -106,7 +107,7 @@ async def list_own(user_id: str, limit: int, before_id: Optional[str]) -> list[O
     return await newest_first(Order.filter(user_id=user_id, listed=True), limit, before_id)
 
 
-async def cancel(user_id: str, order_id: str) -> Order:
+async def cancel(deps: Deps, user_id: str, order_id: str) -> Order:
     """Close an unpaid order (at WeChat Pay first); a closed one answers as it is; anything else is 409.
 
     If WeChat Pay cannot confirm the close, the order stays open: closing it here alone would let the user
@@ -116,7 +117,7 @@ async def cancel(user_id: str, order_id: str) -> Order:
     if order.status == PAYING:
         if order.provider == "wechatpay":
             try:
-                await providers.for_order(order).close(order.out_trade_no)
+                await deps.payments.for_order(order).close(order.out_trade_no)
             except AlreadyPaid:
                 raise AppError("ORDER_NOT_CANCELLABLE", status=PAID) from None
             except PaymentProviderError:

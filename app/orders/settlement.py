@@ -17,11 +17,11 @@ from tortoise.transactions import in_transaction
 from app.core.clock import now_utc
 from app.core.security import new_id
 from app.jobs import outbox
-from app.notify import providers
 from app.orders import service as orders
 from app.orders.service import flag
 from app.orders.models import CLOSED, PAID, PAYING, REFUNDING, Order, OrderFlag, Payment
 from app.payments import TransactionState
+from app.payments.registry import V2, V3, Payments
 from app.refunds import service as refunds
 
 log = logging.getLogger("yijian.settlement")
@@ -39,10 +39,10 @@ class SettleOutcome:
 
 def provider_of(state: TransactionState) -> str:
     """Which API reported the transaction: APIv2 fields are flat (`mch_id`, `total_fee`), APIv3's are not."""
-    return providers.V2 if "mch_id" in state.raw or "total_fee" in state.raw else providers.V3
+    return V2 if "mch_id" in state.raw or "total_fee" in state.raw else V3
 
 
-async def settle(out_trade_no: str, state: TransactionState, cause: str, *,
+async def settle(payments: Payments, out_trade_no: str, state: TransactionState, cause: str, *,
                  provider: Optional[str] = None) -> SettleOutcome:
     """Apply `state` (a notification's or a query's) to the order with this out_trade_no.
 
@@ -59,7 +59,7 @@ async def settle(out_trade_no: str, state: TransactionState, cause: str, *,
     if not state.transaction_id:
         log.warning("paid state without transaction_id", extra={"fields": {"order_id": order.id, "cause": cause}})
         return SettleOutcome("unchanged", order.id)
-    mismatch = await _mismatch(order, state)
+    mismatch = await _mismatch(payments, order, state)
     if mismatch is not None:
         kind, detail = mismatch
         await flag(order.id, kind, {**detail, "transaction_id": state.transaction_id, "cause": cause})
@@ -75,7 +75,7 @@ async def settle(out_trade_no: str, state: TransactionState, cause: str, *,
             refund_id = await _record_paid_after_close(order, state, cause, api)
             if refund_id is not None:
                 log.warning("paid after close; refunding", extra={"fields": {"order_id": order.id, "cause": cause}})
-                await refunds.submit(refund_id)
+                await refunds.submit(payments, refund_id)
                 return SettleOutcome("paid_after_close", order.id)
         elif order.transaction_id == state.transaction_id:
             return SettleOutcome("duplicate", order.id)
@@ -87,8 +87,9 @@ async def settle(out_trade_no: str, state: TransactionState, cause: str, *,
     raise RuntimeError(f"order {order.id} kept changing while settling")
 
 
-async def _mismatch(order: Order, state: TransactionState) -> Optional[tuple[str, dict[str, Any]]]:
-    creds = await providers.current().credentials()
+async def _mismatch(payments: Payments, order: Order, state: TransactionState
+                    ) -> Optional[tuple[str, dict[str, Any]]]:
+    creds = await payments.credentials()
     raw = state.raw
     mchid, appid = raw.get("mchid") or raw.get("mch_id"), raw.get("appid")
     if (mchid and mchid != creds.mchid) or (appid and appid != creds.appid):

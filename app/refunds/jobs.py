@@ -17,6 +17,7 @@ from app.core.clock import now_utc
 from app.jobs import due as due_work
 from app.jobs.leases import Claim, claim
 from app.payments import PaymentProviderError, RefundNotFound
+from app.payments.registry import Payments
 from app.refunds import service
 from app.refunds.models import PROCESSING, Refund
 from app.refunds.schedule import LEASE_S, next_query_at
@@ -49,7 +50,7 @@ async def run_due_refund(deps: Deps, refund_id: str, lease_until: datetime) -> s
     if refund is None:
         return "stale"  # finished or claimed again meanwhile
     try:
-        result = await _ask(refund)
+        result = await _ask(deps.payments, refund)
     except PaymentProviderError as exc:  # unreachable or refused: the next slot asks again
         log.info("refund query failed", extra={"fields": {"refund_id": refund.id, "cause": str(exc)}})
         result = "unavailable"
@@ -59,17 +60,17 @@ async def run_due_refund(deps: Deps, refund_id: str, lease_until: datetime) -> s
     return result
 
 
-async def _ask(refund: Refund) -> str:
+async def _ask(payments: Payments, refund: Refund) -> str:
     if refund.provider_refund_id is None:
-        return await _submit_again(refund)
+        return await _submit_again(payments, refund)
     try:
-        return await service.query_and_finish(refund)
+        return await service.query_and_finish(payments, refund)
     except RefundNotFound:  # WeChat Pay never took it: the same out_refund_no again
-        return await _submit_again(refund)
+        return await _submit_again(payments, refund)
 
 
-async def _submit_again(refund: Refund) -> str:
-    submitted, error = await service.submit(refund.id)
+async def _submit_again(payments: Payments, refund: Refund) -> str:
+    submitted, error = await service.submit(payments, refund.id)
     if error is not None:
         return "unavailable" if submitted.status == PROCESSING else "refused"
     return "submitted" if submitted.status == PROCESSING else "finished"

@@ -21,6 +21,7 @@ bp = Blueprint("refunds_admin", url_prefix="/admin/v1")
 async def refund_order(request: Request, order_id: str):
     key = check_key(request.headers.get("idempotency-key"))  # the same rule as one-tap's keys
     body = parse(RefundBody, read_json(request))
-    answer = await service.request_refund(request.ctx.operator.id, order_id, body.amount_fen, body.reason, key)
+    answer = await service.request_refund(request.app.ctx.deps, request.ctx.operator.id, order_id, body.amount_fen,
+                                          body.reason, key)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return json(answer.refund, status=201, headers=headers)

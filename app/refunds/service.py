@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -22,22 +22,22 @@ from app.core.clock import now_utc
 from app.core.errors import AppError, NotFound
 from app.core.security import new_id
 from app.jobs import outbox
-from app.notify import providers
 from app.operators import audit
 from app.orders import service as orders
 from app.orders.models import PAID, PARTIALLY_REFUNDED, REFUNDED, REFUNDING, Order, Payment
 from app.payments import ProviderRejected, ProviderUnavailable, RefundRequest, RefundState
-from app.payments.providers.wallet import WalletProvider
+from app.payments.registry import REFUND, Payments
 from app.refunds import schedule
 from app.refunds.models import FAILED, PROCESSING, SUCCESS, Refund
+
+if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
+    from app.deps import Deps
 
 log = logging.getLogger("yijian.refunds")
 
 REFUNDABLE = (PAID, PARTIALLY_REFUNDED)
 REFUND_ABNORMAL, REFUND_MISMATCH = "refund_abnormal", "refund_mismatch"  # order flags
 WALLET = "wallet"
-NOTIFY_PATHS = {providers.V3: "/notify/wechatpay/refund", providers.V2: "/notify/wechatpay/v2"}
-_wallet = WalletProvider()
 
 
 @dataclass(frozen=True)
@@ -66,23 +66,25 @@ def _out_refund_no(refund_id: str) -> str:
     return "RF" + refund_id.split("_", 1)[1]
 
 
-async def _provider_name(order: Order, connection: Optional[BaseDBAsyncClient] = None) -> str:
+async def _provider_name(payments: Payments, order: Order, connection: Optional[BaseDBAsyncClient] = None) -> str:
     if order.provider == WALLET:
         return WALLET
     if order.provider_api:
         return order.provider_api
     query = Payment.filter(order_id=order.id)
     payment = await (query.using_db(connection) if connection else query).first()
-    return payment.provider if payment else providers.current().deps.wechatpay.name
+    return payment.provider if payment else payments.default_api
 
 
-async def request_refund(operator_id: str, order_id: str, amount_fen: int, reason: str, key: str) -> RefundAnswer:
+async def request_refund(deps: Deps, operator_id: str, order_id: str, amount_fen: int, reason: str,
+                         key: str) -> RefundAnswer:
     """An operator's refund; the same key on the same order answers the same refund (replayed)."""
+    payments = deps.payments
     request_hash = _hash(amount_fen, reason)
     for _ in range(5):
         existing = await Refund.get_or_none(order_id=order_id, idempotency_key=key)
         if existing is not None:
-            return await _replay(existing, request_hash)
+            return await _replay(payments, existing, request_hash)
         order = await Order.get_or_none(id=order_id)
         if order is None:
             raise NotFound()
@@ -94,23 +96,23 @@ async def request_refund(operator_id: str, order_id: str, amount_fen: int, reaso
         refund_id = new_id("rfd")
         refund = Refund(id=refund_id, order_id=order.id, out_refund_no=_out_refund_no(refund_id),
                         amount_fen=amount_fen, status=PROCESSING, reason=reason, cause="operator",
-                        provider=await _provider_name(order), created_by=operator_id, idempotency_key=key,
+                        provider=await _provider_name(payments, order), created_by=operator_id, idempotency_key=key,
                         request_hash=request_hash)
         try:
-            await _reserve(order, refund, operator_id)
+            await _reserve(payments, order, refund, operator_id)
         except _OrderMoved:
             continue
         except IntegrityError:  # the same key, concurrently: that request made the refund
             continue
         if refund.provider != WALLET:
-            refund, error = await submit(refund.id)
+            refund, error = await submit(payments, refund.id)
             if error is not None:
                 raise error
         return RefundAnswer(refund_view(refund))
     raise AppError("IDEMPOTENCY_KEY_IN_USE")
 
 
-async def _reserve(order: Order, refund: Refund, operator_id: str) -> None:
+async def _reserve(payments: Payments, order: Order, refund: Refund, operator_id: str) -> None:
     """One transaction: the refund row first (its unique key stops a concurrent twin), the amount reserved on
     the order by a conditional update, the transition, the wallet credit (wallet orders) and the audit entry."""
     total = order.refunded_fen + refund.amount_fen
@@ -128,18 +130,18 @@ async def _reserve(order: Order, refund: Refund, operator_id: str) -> None:
         if refund.provider != WALLET:
             await outbox.emit(connection, "refund.submit", {"refund_id": refund.id})
         if refund.provider == WALLET:
-            await _wallet.credit(connection, order.user_id, refund.amount_fen, kind="refund", order_id=order.id,
+            await payments.wallet.credit(connection, order.user_id, refund.amount_fen, kind="refund", order_id=order.id,
                                  reason=refund.reason or "订单退款")
         await audit.record(connection, operator_id, "order.refund", "order", order.id,
                            {"status": order.status, "refunded_fen": order.refunded_fen},
                            {"status": to_status, "refunded_fen": total, "refund": refund_view(refund)})
 
 
-async def _replay(refund: Refund, request_hash: str) -> RefundAnswer:
+async def _replay(payments: Payments, refund: Refund, request_hash: str) -> RefundAnswer:
     if refund.request_hash != request_hash:
         raise AppError("IDEMPOTENCY_KEY_REUSED")
     if refund.status == PROCESSING and refund.provider != WALLET and refund.provider_refund_id is None:
-        refund, error = await submit(refund.id)  # WeChat never confirmed it: ask again, same out_refund_no
+        refund, error = await submit(payments, refund.id)  # WeChat never confirmed it: ask again, same out_refund_no
         if error is not None:
             raise error
     return RefundAnswer(refund_view(refund), replayed=True)
@@ -157,7 +159,7 @@ async def create_automatic(connection: BaseDBAsyncClient, order: Order, amount_f
     return refund
 
 
-async def submit(refund_id: str) -> tuple[Refund, Optional[AppError]]:
+async def submit(payments: Payments, refund_id: str) -> tuple[Refund, Optional[AppError]]:
     """Ask WeChat Pay for a PROCESSING refund (again, if need be: the same out_refund_no and body are
     answered with the first refund). Unknown outcome → stays PROCESSING, a later call or query decides;
     a definite refusal → FAILED and the amount given back to the order."""
@@ -165,12 +167,11 @@ async def submit(refund_id: str) -> tuple[Refund, Optional[AppError]]:
     if refund.status != PROCESSING or refund.provider == WALLET:
         return refund, None
     order: Order = refund.order
-    pay = providers.current()
     request = RefundRequest(out_trade_no=order.out_trade_no, out_refund_no=refund.out_refund_no,
                             amount_fen=refund.amount_fen, total_fen=order.payable_fen, reason=refund.reason,
-                            notify_url=pay.notify_url(NOTIFY_PATHS[refund.provider]))
+                            notify_url=payments.notify_url(refund.provider, REFUND))
     try:
-        state = await pay.get(refund.provider).refund(request)
+        state = await payments.get(refund.provider).refund(request)
     except ProviderUnavailable as exc:
         log.warning("refund outcome unknown; left PROCESSING", extra={"fields": {"refund_id": refund.id,
                                                                                  "cause": str(exc)}})
@@ -186,12 +187,12 @@ async def submit(refund_id: str) -> tuple[Refund, Optional[AppError]]:
     return await Refund.get(id=refund.id), None
 
 
-async def query_and_finish(refund: Refund) -> str:
+async def query_and_finish(payments: Payments, refund: Refund) -> str:
     """Ask WeChat Pay about a PROCESSING refund and apply the answer (the refund jobs); answers `finish`'s
     result. Raises PaymentProviderError (RefundNotFound when WeChat Pay does not know the refund)."""
     if refund.status != PROCESSING or refund.provider == WALLET:
         return "unchanged"
-    state: RefundState = await providers.current().get(refund.provider).query_refund(refund.out_refund_no)
+    state: RefundState = await payments.get(refund.provider).query_refund(refund.out_refund_no)
     return await finish(refund.out_refund_no, state.status, state.refund_id, "refund_query",
                         amount_fen=state.amount_fen)
 
@@ -239,18 +240,18 @@ async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[s
     return "finished"
 
 
-async def handle_outbox(kind: str, payload: dict[str, Any]) -> bool:
+async def handle_outbox(deps: Deps, kind: str, payload: dict[str, Any]) -> bool:
     """For the job engine's outbox: `refund.submit` asks WeChat Pay again for a refund still unconfirmed."""
     if kind != "refund.submit":
         return False
     refund = await Refund.get_or_none(id=payload["refund_id"])
     if refund is not None and refund.status == PROCESSING and refund.provider_refund_id is None:
-        _, error = await submit(refund.id)
+        _, error = await submit(deps.payments, refund.id)
         if error is not None:
             raise error
     return True
 
 
-@outbox.handles("refund.submit")
-async def _submit_from_outbox(payload: dict[str, Any]) -> None:
-    await handle_outbox("refund.submit", payload)
+@outbox.handles("refund.submit", with_deps=True)
+async def _submit_from_outbox(deps: Deps, payload: dict[str, Any]) -> None:
+    await handle_outbox(deps, "refund.submit", payload)

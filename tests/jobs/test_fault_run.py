@@ -7,7 +7,7 @@ from tests.factories import operator_headers
 
 
 async def test_orders_paid_under_notification_and_api_faults_match_wechat_pay_and_are_paid_once(client, server):
-    wechatpay = server.app.ctx.deps.wechatpay
+    wechatpay = server.app.ctx.deps.payments.default
 
     async def trade_state(out_trade_no: str) -> str:
         return (await wechatpay.query(out_trade_no)).trade_state

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from app.orders.settlement import settle
-from app.notify import providers
+from app.payments.registry import V3
 from tests.notify.helpers import (
     SANDBOX, admin_order, deliveries, faults, first_attempt, notifications_log, notify, pay, rows, wait_for_status,
     wechat_order,
@@ -48,13 +48,14 @@ async def test_twenty_concurrent_deliveries_pay_once(client):
     assert sorted(verdicts) == ["duplicate"] * 19 + ["paid"], verdicts
 
 
-async def test_late_notification_after_a_query_is_a_duplicate(client):
+async def test_late_notification_after_a_query_is_a_duplicate(client, server):
     made = await wechat_order(client)
     order = made["order"]
     async with faults(client, {"kind": "notify_delay", "rate": 1, "delay_s": 1, "apis": ["pay_notify"]}):
         paid = await pay(client, made["prepay_id"])
-        state = await providers.current().get(providers.V3).query(order["out_trade_no"])
-        assert (await settle(order["out_trade_no"], state, "query")).result == "paid"
+        payments = server.app.ctx.deps.payments
+        state = await payments.get(V3).query(order["out_trade_no"])
+        assert (await settle(payments, order["out_trade_no"], state, "query")).result == "paid"
         log = await deliveries(client, order["out_trade_no"])
     assert log[0]["response"]["status"] == 204
     detail = await admin_order(client, order["id"])

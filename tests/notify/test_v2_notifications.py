@@ -3,11 +3,8 @@ APIv3 serves new orders (an order made under the other setting still settles and
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from app.notify import providers
 from tests.notify.helpers import (
     admin_order, deliveries, faults, first_attempt, notifications_log, notify, pay, wait_for_status, wechat_order,
 )
@@ -17,13 +14,12 @@ from tests.refunds.helpers import refund, wait_refund
 @pytest.fixture
 async def v2_order(server, client):
     """A PAYING order made while YIJIAN_WXPAY_API=v2 served WeChat Pay; the setting is back to v3 after."""
-    deps = server.app.ctx.deps
-    saved = deps.settings, deps.wechatpay
-    deps.settings, deps.wechatpay = replace(deps.settings, wxpay_api="v2"), providers.current().get(providers.V2)
+    payments = server.app.ctx.deps.payments
+    saved, payments.default_api = payments.default_api, "wechatpay_v2"
     try:
         made = await wechat_order(client)
     finally:
-        deps.settings, deps.wechatpay = saved
+        payments.default_api = saved
     assert made["order"]["status"] == "PAYING"
     return made
 

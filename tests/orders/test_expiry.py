@@ -87,7 +87,7 @@ async def test_order_closed_at_wechat_pay_only_after_its_query(client, server):
     order_id = made["order"]["id"]
     await park(order_id)
     deps = server.app.ctx.deps
-    real_query = deps.wechatpay.query
+    real_query = deps.payments.default.query
     calls = []
 
     async def query_then_pay(out_trade_no):
@@ -100,11 +100,11 @@ async def test_order_closed_at_wechat_pay_only_after_its_query(client, server):
         return state
 
     async with sandbox_fault(client, "notify_drop", apis=["pay_notify"]):
-        deps.wechatpay.query = query_then_pay
+        deps.payments.default.query = query_then_pay
         try:
             assert await _expire_now(server, order_id) == "paid"
         finally:
-            del deps.wechatpay.query
+            del deps.payments.default.query
     assert calls == ["NOTPAY", "SUCCESS"]
     assert await status_of(order_id) == "PAID"
 

@@ -130,7 +130,7 @@ async def test_provider_failure_leaves_the_refund_processing_until_retried(clien
     assert (await wait_refund(client, order["id"], error["refund_id"]))["status"] == "REFUNDED"
 
 
-async def test_lost_refund_notification_is_recovered_by_query(client):
+async def test_lost_refund_notification_is_recovered_by_query(client, server):
     from app.refunds import service
     from app.refunds.models import Refund
 
@@ -138,7 +138,7 @@ async def test_lost_refund_notification_is_recovered_by_query(client):
     async with faults(client, {"kind": "notify_drop", "rate": 1, "apis": ["refund_notify"]}):
         created = (await refund(client, order["id"], order["payable_fen"])).json()
         for _ in range(100):
-            await service.query_and_finish(await Refund.get(id=created["id"]))
+            await service.query_and_finish(server.app.ctx.deps.payments, await Refund.get(id=created["id"]))
             refreshed = await Refund.get(id=created["id"])
             if refreshed.status != "PROCESSING":
                 break
@@ -148,7 +148,7 @@ async def test_lost_refund_notification_is_recovered_by_query(client):
         assert detail["status"] == "REFUNDED" and detail["transitions"][-1]["cause"] == "refund_query"
 
 
-async def test_unconfirmed_refund_is_submitted_again_from_the_outbox(client):
+async def test_unconfirmed_refund_is_submitted_again_from_the_outbox(client, server):
     from app.jobs.outbox import CLAIM_S
     from app.jobs.models import OutboxEvent
     from app.refunds import service
@@ -166,7 +166,7 @@ async def test_unconfirmed_refund_is_submitted_again_from_the_outbox(client):
     unconfirmed = await Refund.get(id=error["refund_id"])
     assert unconfirmed.status == "PROCESSING" and unconfirmed.provider_refund_id is None
     assert (await _at_wechat(client, unconfirmed.out_refund_no)).status_code == 404  # WeChat Pay never took it
-    assert await service.handle_outbox(event.kind, event.payload)
+    assert await service.handle_outbox(server.app.ctx.deps, event.kind, event.payload)
     assert (await Refund.get(id=error["refund_id"])).provider_refund_id  # WeChat Pay confirmed it
     state = await _at_wechat(client, unconfirmed.out_refund_no)
     assert state.status_code == 200 and state.json()["amount"]["refund"] == 300, state.text
