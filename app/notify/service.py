@@ -1,4 +1,4 @@
-"""WeChat Pay callbacks (DESIGN.md §4): verify and decrypt, hand to settlement or refunds, log, answer.
+"""WeChat Pay callbacks (DESIGN.md §4): verified and read by the provider, applied by settlement or refunds, logged.
 
 Every delivery is logged with its verdict and our answer, the rejected ones too. The answer tells WeChat
 to retry only when retrying can help: 204/200 once recorded (duplicates and flagged mismatches included),
@@ -11,20 +11,17 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Optional
 
 from app.core import metrics
-from app.core.clock import CHINA_TZ, now_utc
+from app.core.clock import now_utc
 from app.core.pagination import newest_first
 from app.notify import journal
 from app.notify.models import NotificationLog
-from app.orders.settlement import ACCOUNT_MISMATCH, flag, settle
-from app.payments import Notification, NotificationRejected, TransactionState
+from app.orders.settlement import settle
+from app.payments import NotificationRejected, RefundNotification
 from app.payments.registry import V2, Payments
-from app.payments.providers.wechatpay_v2 import REFUND_STATUSES as V2_REFUND_STATUSES
 from app.refunds import service as refunds
-from app.refunds.models import Refund
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
     from app.deps import Deps
@@ -59,6 +56,8 @@ async def receive(deps: Deps, endpoint: str, api: str, headers: Mapping[str, str
     try:
         await _handle(deps.payments, api, headers, body, handled)
     except NotificationRejected as exc:
+        if exc.verified:  # only its content is wrong: the body is still WeChat's own
+            _verified(handled, exc.event_type, exc.out_trade_no)
         handled.status, handled.verdict = 400 if exc.reason == "malformed" else 401, f"rejected_{exc.reason}"
         log.warning("notification rejected", extra={"fields": {"endpoint": endpoint, "reason": exc.reason}})
     except Exception:  # the database or WeChat credentials unreachable, a lock lost: WeChat retries
@@ -90,97 +89,20 @@ def _answer(api: str, status: int) -> Answer:
 
 async def _handle(payments: Payments, api: str, headers: Mapping[str, str], body: bytes, handled: _Handled) -> None:
     notification = await payments.get(api).parse_notification(headers, body, now_utc())
-    handled.verified = True
-    handled.event_type = notification.event_type
-    out_trade_no = notification.resource.get("out_trade_no")
-    handled.out_trade_no = out_trade_no if isinstance(out_trade_no, str) else None
-    if notification.kind == "refund":
-        return await _refund(payments, api, notification, handled)
-    state = transaction_state(api, notification.resource)
-    outcome = await settle(payments, state.raw["out_trade_no"], state, "notification", provider=api)
+    _verified(handled, notification.event_type, notification.out_trade_no)
+    if isinstance(notification, RefundNotification):
+        handled.verdict = await refunds.apply_notification(payments, notification)
+        handled.status = 404 if handled.verdict == refunds.UNKNOWN_REFUND else 204
+        return
+    outcome = await settle(payments, notification, "notification")
     handled.status = 404 if outcome.result == "unknown_order" else 204
     handled.verdict = outcome.result
 
 
-def transaction_state(api: str, resource: dict[str, Any]) -> TransactionState:
-    """The decrypted transaction (APIv3) or the verified XML fields (APIv2) as the interface's state."""
-    try:
-        if not isinstance(resource.get("out_trade_no"), str):
-            raise ValueError("out_trade_no")
-        if api == V2:
-            paid = resource.get("result_code") == "SUCCESS"
-            total = resource.get("total_fee", "")
-            return TransactionState(
-                trade_state="SUCCESS" if paid else "PAYERROR", transaction_id=resource.get("transaction_id") or None,
-                amount_total_fen=int(total) if total.isdigit() else None, payer_openid=resource.get("openid"),
-                success_time=_v2_time(resource.get("time_end")), raw=resource)
-        amount, payer = resource.get("amount") or {}, resource.get("payer") or {}
-        return TransactionState(
-            trade_state=resource["trade_state"], transaction_id=resource.get("transaction_id") or None,
-            amount_total_fen=amount.get("total"), payer_openid=payer.get("openid"),
-            success_time=_v3_time(resource.get("success_time")), raw=resource)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise NotificationRejected("malformed", f"transaction: {type(exc).__name__} {exc}") from None
-
-
-def _v3_time(text: Optional[str]) -> Optional[datetime]:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc) if text else None
-    except ValueError:
-        return None
-
-
-def _v2_time(text: Optional[str]) -> Optional[datetime]:
-    """APIv2's `time_end`, yyyyMMddHHmmss in Beijing time."""
-    try:
-        return datetime.strptime(text or "", "%Y%m%d%H%M%S").replace(tzinfo=CHINA_TZ).astimezone(timezone.utc)
-    except ValueError:
-        return None
-
-
-async def _refund(payments: Payments, api: str, notification: Notification, handled: _Handled) -> None:
-    resource = notification.resource
-    out_refund_no = resource.get("out_refund_no")
-    if not isinstance(out_refund_no, str):
-        raise NotificationRejected("malformed", "out_refund_no")
-    if api == V2:
-        status = V2_REFUND_STATUSES.get(resource.get("refund_status", ""), "ABNORMAL")
-    else:
-        status = str(resource.get("refund_status") or notification.event_type.removeprefix("REFUND."))
-    refund = await Refund.get_or_none(out_refund_no=out_refund_no)
-    if refund is None:
-        handled.status, handled.verdict = 404, "unknown_refund"
-        return
-    handled.status = 204
-    mchid = resource.get("mchid") or resource.get("mch_id")
-    if mchid and mchid != (await payments.credentials()).mchid:
-        await flag(refund.order_id, ACCOUNT_MISMATCH, {"out_refund_no": out_refund_no, "mchid": mchid})
-        handled.verdict = "flagged"
-        return
-    if resource.get("out_trade_no") != await _order_out_trade_no(refund):
-        await flag(refund.order_id, refunds.REFUND_MISMATCH, {
-            "out_refund_no": out_refund_no, "out_trade_no": resource.get("out_trade_no")})
-        handled.verdict = "flagged"
-        return
-    result = await refunds.finish(out_refund_no, status, resource.get("refund_id"), "notification",
-                                  amount_fen=_refund_fen(api, resource))
-    handled.verdict = "flagged" if result == "flagged" else "refund_" + result
-
-
-async def _order_out_trade_no(refund: Refund) -> str:
-    await refund.fetch_related("order")
-    return refund.order.out_trade_no
-
-
-def _refund_fen(api: str, resource: dict[str, Any]) -> Optional[int]:
-    """The refunded amount a refund notification states (APIv3 `amount.refund`, APIv2 `refund_fee`); -1 when it
-    states none, which never equals a refund's amount."""
-    if api == V2:
-        text = resource.get("refund_fee", "")
-        return int(text) if isinstance(text, str) and text.isdigit() else -1
-    amount = resource.get("amount")
-    refund = amount.get("refund") if isinstance(amount, dict) else None
-    return refund if isinstance(refund, int) and not isinstance(refund, bool) else -1
+def _verified(handled: _Handled, event_type: Optional[str], out_trade_no: Any) -> None:
+    """The signature (or sign) held: the body is WeChat's, kept whole, with what it names."""
+    handled.verified, handled.event_type = True, event_type
+    handled.out_trade_no = out_trade_no if isinstance(out_trade_no, str) else None
 
 
 def log_view(entry: NotificationLog) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from app.jobs.leases import Claim, claim
 from app.orders.models import PAYING, Order
 from app.orders.service import close_unpaid
 from app.orders.settlement import settle
-from app.payments import AlreadyPaid, PaymentProviderError, TransactionState
+from app.payments import AlreadyPaid, PaymentProviderError, TransactionResult
 from app.payments.registry import Payments
 
 log = logging.getLogger("yijian.orders.jobs")
@@ -109,7 +109,7 @@ async def _query(deps: Deps, order: Order, lease_until: datetime) -> str:
         log.info("active query failed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
         result = "unavailable"
     else:
-        result = (await settle(deps.payments, order.out_trade_no, state, "query")).result
+        result = (await settle(deps.payments, state, "query")).result
     schedule = deps.settings.query_schedule_s
     await _reschedule(order, lease_until, query_attempts=attempts,
                       next_query_at=next_query_at(order.created_at, order.expires_at, schedule, attempts))
@@ -144,9 +144,9 @@ async def _query_then_close(payments: Payments, order: Order, lease_until: datet
     return "stale"
 
 
-async def _settle_before_close(payments: Payments, order: Order, state: TransactionState, lease_until: datetime,
+async def _settle_before_close(payments: Payments, order: Order, state: TransactionResult, lease_until: datetime,
                                now: datetime, cause: str) -> str:
-    outcome = await settle(payments, order.out_trade_no, state, cause)
+    outcome = await settle(payments, state, cause)
     if outcome.result == "flagged":
         log.warning("payment found before closing does not match its order; parked for operators",
                     extra={"fields": {"order_id": order.id}})
@@ -176,7 +176,7 @@ async def query_on_read(deps: Deps, order: Order, now: Optional[datetime] = None
     except (TimeoutError, PaymentProviderError) as exc:
         log.info("query on read failed", extra={"fields": {"order_id": order.id, "cause": str(exc) or "timeout"}})
         return order
-    outcome = await settle(deps.payments, order.out_trade_no, state, "read_query")
+    outcome = await settle(deps.payments, state, "read_query")
     if outcome.result in SETTLED:
         return await Order.get(id=order.id)
     return order

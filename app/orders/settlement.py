@@ -20,8 +20,8 @@ from app.jobs import outbox
 from app.orders import service as orders
 from app.orders.service import flag
 from app.orders.models import CLOSED, PAID, PAYING, REFUNDING, Order, OrderFlag, Payment
-from app.payments import TransactionState
-from app.payments.registry import V2, V3, Payments
+from app.payments import TransactionResult
+from app.payments.registry import Payments
 from app.refunds import service as refunds
 
 log = logging.getLogger("yijian.settlement")
@@ -37,21 +37,15 @@ class SettleOutcome:
     order_id: str | None
 
 
-def provider_of(state: TransactionState) -> str:
-    """Which API reported the transaction: APIv2 fields are flat (`mch_id`, `total_fee`), APIv3's are not."""
-    return V2 if "mch_id" in state.raw or "total_fee" in state.raw else V3
-
-
-async def settle(payments: Payments, out_trade_no: str, state: TransactionState, cause: str, *,
-                 provider: Optional[str] = None) -> SettleOutcome:
-    """Apply `state` (a notification's or a query's) to the order with this out_trade_no.
+async def settle(payments: Payments, state: TransactionResult, cause: str) -> SettleOutcome:
+    """Apply `state` (a notification's or a query's) to the order with its out_trade_no.
 
     SUCCESS/REFUND that matches the order: PAYING → PAID once; already paid with this transaction →
     duplicate; CLOSED → the payment is recorded, flagged and refunded automatically. A mismatch of
     amount, currency, mchid or appid never pays: the order is flagged. Any other trade state changes
     nothing (expiry decides).
     """
-    order = await Order.get_or_none(out_trade_no=out_trade_no)
+    order = await Order.get_or_none(out_trade_no=state.out_trade_no)
     if order is None:
         return SettleOutcome("unknown_order", None)
     if not state.paid or order.provider != "wechatpay":
@@ -65,14 +59,13 @@ async def settle(payments: Payments, out_trade_no: str, state: TransactionState,
         await flag(order.id, kind, {**detail, "transaction_id": state.transaction_id, "cause": cause})
         log.warning("payment does not match its order", extra={"fields": {"order_id": order.id, "flag": kind}})
         return SettleOutcome("flagged", order.id)
-    api = provider or provider_of(state)
     for _ in range(3):  # a lost race re-reads the order: it was paid, or closed, meanwhile
         if order.status == PAYING:
-            if await _mark_paid(order, state, cause, api):
+            if await _mark_paid(order, state, cause):
                 log.info("order paid", extra={"fields": {"order_id": order.id, "cause": cause}})
                 return SettleOutcome("paid", order.id)
         elif order.status == CLOSED and order.transaction_id is None:
-            refund_id = await _record_paid_after_close(order, state, cause, api)
+            refund_id = await _record_paid_after_close(order, state, cause)
             if refund_id is not None:
                 log.warning("paid after close; refunding", extra={"fields": {"order_id": order.id, "cause": cause}})
                 await refunds.submit(payments, refund_id)
@@ -87,52 +80,48 @@ async def settle(payments: Payments, out_trade_no: str, state: TransactionState,
     raise RuntimeError(f"order {order.id} kept changing while settling")
 
 
-async def _mismatch(payments: Payments, order: Order, state: TransactionState
+async def _mismatch(payments: Payments, order: Order, state: TransactionResult
                     ) -> Optional[tuple[str, dict[str, Any]]]:
     creds = await payments.credentials()
-    raw = state.raw
-    mchid, appid = raw.get("mchid") or raw.get("mch_id"), raw.get("appid")
-    if (mchid and mchid != creds.mchid) or (appid and appid != creds.appid):
-        return ACCOUNT_MISMATCH, {"mchid": mchid, "appid": appid}
-    amount = raw.get("amount")
-    currency = amount.get("currency") if isinstance(amount, dict) else raw.get("fee_type")
-    if state.amount_total_fen != order.payable_fen or (currency or "CNY") != "CNY":
-        return AMOUNT_MISMATCH, {"amount_fen": state.amount_total_fen, "currency": currency,
+    if (state.mchid and state.mchid != creds.mchid) or (state.appid and state.appid != creds.appid):
+        return ACCOUNT_MISMATCH, {"mchid": state.mchid, "appid": state.appid}
+    if state.amount_total_fen != order.payable_fen or (state.currency or "CNY") != "CNY":
+        return AMOUNT_MISMATCH, {"amount_fen": state.amount_total_fen, "currency": state.currency,
                                  "payable_fen": order.payable_fen}
     return None
 
 
-def _paid_at(state: TransactionState) -> datetime:
+def _paid_at(state: TransactionResult) -> datetime:
     return state.success_time or now_utc()
 
 
-async def _record_payment(connection, order: Order, state: TransactionState, api: str) -> None:
+async def _record_payment(connection, order: Order, state: TransactionResult) -> None:
     await Payment.create(id=new_id("pay"), order_id=order.id, transaction_id=state.transaction_id,
-                         amount_fen=state.amount_total_fen, provider=api, payer_openid=state.payer_openid,
+                         amount_fen=state.amount_total_fen, provider=state.api, payer_openid=state.payer_openid,
                          paid_at=_paid_at(state), details=state.raw, using_db=connection)
 
 
-async def _mark_paid(order: Order, state: TransactionState, cause: str, api: str) -> bool:
+async def _mark_paid(order: Order, state: TransactionResult, cause: str) -> bool:
     async with in_transaction() as connection:
         # listed: an order is shown once its prepay is handed out; one paid is shown whatever happened before.
         if not await orders.transition(order.id, PAYING, PAID, cause, connection, paid_at=_paid_at(state),
                                        transaction_id=state.transaction_id, next_query_at=None, listed=True):
             return False
-        await _record_payment(connection, order, state, api)
+        await _record_payment(connection, order, state)
         await outbox.emit(connection, "order.paid", orders.order_paid_payload(
             order, transaction_id=state.transaction_id, amount_fen=state.amount_total_fen, cause=cause))
     return True
 
 
-async def _record_paid_after_close(order: Order, state: TransactionState, cause: str, api: str) -> Optional[str]:
+async def _record_paid_after_close(order: Order, state: TransactionResult, cause: str) -> Optional[str]:
     """CLOSED → REFUNDING: the money came, so it is recorded, flagged and refunded in full (DESIGN §6)."""
     async with in_transaction() as connection:
         if not await orders.transition(order.id, CLOSED, REFUNDING, PAID_AFTER_CLOSE, connection,
                                        paid_at=_paid_at(state), transaction_id=state.transaction_id,
                                        refunded_fen=order.payable_fen):
             return None
-        await _record_payment(connection, order, state, api)
+        await _record_payment(connection, order, state)
         await OrderFlag.create(order_id=order.id, kind=PAID_AFTER_CLOSE, using_db=connection, detail={
             "transaction_id": state.transaction_id, "close_cause": order.close_cause, "cause": cause})
-        refund = await refunds.create_automatic(connection, order, order.payable_fen, api)
+        refund = await refunds.create_automatic(connection, order, order.payable_fen, state.api)
     return refund.id

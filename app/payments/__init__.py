@@ -1,4 +1,4 @@
-"""Payments: the provider interface (`interface.py`) and the WeChat Pay providers (`providers/`)."""
+"""Payments: the provider interface (`interface.py`), the providers (`providers/`) and those of a process (`registry.py`)."""
 
 from app.payments.interface import (
     AlreadyPaid,
@@ -11,13 +11,15 @@ from app.payments.interface import (
     ProviderRejected,
     ProviderUnavailable,
     RefundNotFound,
+    RefundNotification,
     RefundRequest,
-    RefundState,
-    TransactionState,
+    RefundResult,
+    TransactionNotification,
+    TransactionResult,
 )
 
 __all__ = [
     "AlreadyPaid", "Notification", "NotificationRejected", "PaymentParams", "PaymentProvider",
     "PaymentProviderError", "PaymentRequest", "ProviderRejected", "ProviderUnavailable", "RefundNotFound",
-    "RefundRequest", "RefundState", "TransactionState",
+    "RefundNotification", "RefundRequest", "RefundResult", "TransactionNotification", "TransactionResult",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Optional, Protocol
 
 TradeState = Literal["SUCCESS", "NOTPAY", "CLOSED", "PAYERROR", "USERPAYING", "REFUND", "NOT_FOUND"]
 RefundStatus = Literal["PROCESSING", "SUCCESS", "CLOSED", "ABNORMAL"]
@@ -30,14 +30,21 @@ class PaymentParams:
     request_payment: dict[str, str]  # exactly what wx.requestPayment takes (DESIGN §3 "Checkout")
 
 
-@dataclass(frozen=True)
-class TransactionState:
+@dataclass(frozen=True, kw_only=True)
+class TransactionResult:
+    """A transaction as a provider reported it (a query's answer), each API's wire format read into one shape."""
+
+    out_trade_no: str
     trade_state: TradeState
-    transaction_id: str | None = None
-    amount_total_fen: int | None = None
-    payer_openid: str | None = None
-    success_time: datetime | None = None  # aware UTC
-    raw: dict[str, Any] = field(default_factory=dict)
+    api: str  # the provider that said it: wechatpay_v3 | wechatpay_v2
+    transaction_id: Optional[str] = None
+    amount_total_fen: Optional[int] = None
+    currency: Optional[str] = None
+    payer_openid: Optional[str] = None
+    success_time: Optional[datetime] = None  # aware UTC
+    mchid: Optional[str] = None
+    appid: Optional[str] = None
+    raw: dict[str, Any] = field(default_factory=dict)  # what the provider sent, kept with the payment
 
     @property
     def paid(self) -> bool:
@@ -55,21 +62,48 @@ class RefundRequest:
     notify_url: str = ""
 
 
-@dataclass(frozen=True)
-class RefundState:
-    status: RefundStatus
-    refund_id: str
+@dataclass(frozen=True, kw_only=True)
+class RefundResult:
+    """A refund as a provider reported it (the answer to a refund or its query)."""
+
+    out_refund_no: str
+    status: str  # a RefundStatus; a notification may say something else, which changes nothing
+    api: str
+    refund_id: Optional[str] = None
+    out_trade_no: Optional[str] = None
+    amount_fen: Optional[int] = None  # the refunded amount, when stated
+    mchid: Optional[str] = None
     raw: dict[str, Any] = field(default_factory=dict)
-    out_refund_no: str = ""
-    amount_fen: int | None = None
 
 
-@dataclass(frozen=True)
-class Notification:
-    event_type: str  # TRANSACTION.SUCCESS, REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED ...
-    kind: Literal["transaction", "refund"]
-    resource: dict[str, Any]  # decrypted (APIv3) or the verified XML fields (APIv2)
-    id: str  # APIv3 notification id; APIv2 has none, so the transaction_id or refund_id
+@dataclass(frozen=True, kw_only=True)
+class TransactionNotification(TransactionResult):
+    """A verified payment notification (支付结果通知) and the transaction it reports."""
+
+    kind: ClassVar[str] = "transaction"
+    event_type: str  # TRANSACTION.SUCCESS ...
+    id: str  # APIv3's notification id; APIv2 has none, so the transaction_id
+
+    @property
+    def resource(self) -> dict[str, Any]:
+        """As received: decrypted (APIv3) or the verified XML fields (APIv2)."""
+        return self.raw
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundNotification(RefundResult):
+    """A verified refund notification (退款结果通知) and the refund it reports."""
+
+    kind: ClassVar[str] = "refund"
+    event_type: str  # REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED ...
+    id: str  # APIv3's notification id; APIv2 has none, so the refund_id
+
+    @property
+    def resource(self) -> dict[str, Any]:
+        return self.raw
+
+
+Notification = TransactionNotification | RefundNotification
 
 
 class PaymentProviderError(Exception):
@@ -104,11 +138,24 @@ class RefundNotFound(ProviderRejected):
 
 
 class NotificationRejected(PaymentProviderError):
-    """A notification that must change nothing; `reason` says why (DESIGN §4 answers 401 for all but `malformed`)."""
+    """A notification that must change nothing; `reason` says why (DESIGN §4 answers 401 for all but `malformed`).
 
-    def __init__(self, reason: RejectReason, detail: str = "") -> None:
+    `verified`: its signature (or sign) held and only its content is wrong, so the body is WeChat's own (the
+    notification log keeps it whole), with the event type and out_trade_no it names.
+    """
+
+    def __init__(self, reason: RejectReason, detail: str = "", *, verified: bool = False,
+                 event_type: Optional[str] = None, out_trade_no: Optional[str] = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason, self.detail = reason, detail
+        self.verified, self.event_type, self.out_trade_no = verified, event_type, out_trade_no
+
+
+def malformed_content(event_type: str, resource: Mapping[str, Any], problem: str) -> NotificationRejected:
+    """A verified notification whose content is not what its event type says it is."""
+    out_trade_no = resource.get("out_trade_no")
+    return NotificationRejected("malformed", problem, verified=True, event_type=event_type,
+                                out_trade_no=out_trade_no if isinstance(out_trade_no, str) else None)
 
 
 class PaymentProvider(Protocol):
@@ -118,12 +165,12 @@ class PaymentProvider(Protocol):
 
     async def create_payment(self, req: PaymentRequest) -> PaymentParams: ...
 
-    async def query(self, out_trade_no: str) -> TransactionState: ...
+    async def query(self, out_trade_no: str) -> TransactionResult: ...
 
     async def close(self, out_trade_no: str) -> None: ...
 
-    async def refund(self, req: RefundRequest) -> RefundState: ...
+    async def refund(self, req: RefundRequest) -> RefundResult: ...
 
-    async def query_refund(self, out_refund_no: str) -> RefundState: ...
+    async def query_refund(self, out_refund_no: str) -> RefundResult: ...
 
     async def parse_notification(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notification: ...

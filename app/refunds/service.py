@@ -25,7 +25,8 @@ from app.jobs import outbox
 from app.operators import audit
 from app.orders import service as orders
 from app.orders.models import PAID, PARTIALLY_REFUNDED, REFUNDED, REFUNDING, Order, Payment
-from app.payments import ProviderRejected, ProviderUnavailable, RefundRequest, RefundState
+from app.orders import settlement
+from app.payments import ProviderRejected, ProviderUnavailable, RefundNotification, RefundRequest, RefundResult
 from app.payments.registry import REFUND, Payments
 from app.refunds import schedule
 from app.refunds.models import FAILED, PROCESSING, SUCCESS, Refund
@@ -38,6 +39,8 @@ log = logging.getLogger("yijian.refunds")
 REFUNDABLE = (PAID, PARTIALLY_REFUNDED)
 REFUND_ABNORMAL, REFUND_MISMATCH = "refund_abnormal", "refund_mismatch"  # order flags
 WALLET = "wallet"
+UNKNOWN_REFUND = "unknown_refund"  # a notification's verdict when no refund has its out_refund_no
+UNSTATED = -1  # the amount of a notification that states none: no refund has it, so it never matches
 
 
 @dataclass(frozen=True)
@@ -192,9 +195,31 @@ async def query_and_finish(payments: Payments, refund: Refund) -> str:
     result. Raises PaymentProviderError (RefundNotFound when WeChat Pay does not know the refund)."""
     if refund.status != PROCESSING or refund.provider == WALLET:
         return "unchanged"
-    state: RefundState = await payments.get(refund.provider).query_refund(refund.out_refund_no)
+    state: RefundResult = await payments.get(refund.provider).query_refund(refund.out_refund_no)
     return await finish(refund.out_refund_no, state.status, state.refund_id, "refund_query",
                         amount_fen=state.amount_fen)
+
+
+async def apply_notification(payments: Payments, notification: RefundNotification) -> str:
+    """A refund notification, checked against the refund it names and applied; answers the verdict the notification
+    log keeps. Facts that do not match (another merchant, another order, another amount) change nothing: the order
+    is flagged for operators, and WeChat is answered as acknowledged (its retry would say the same)."""
+    out_refund_no = notification.out_refund_no
+    refund = await Refund.get_or_none(out_refund_no=out_refund_no).prefetch_related("order")
+    if refund is None:
+        return UNKNOWN_REFUND
+    if notification.mchid and notification.mchid != (await payments.credentials()).mchid:
+        await orders.flag(refund.order_id, settlement.ACCOUNT_MISMATCH, {"out_refund_no": out_refund_no,
+                                                              "mchid": notification.mchid})
+        return "flagged"
+    if notification.out_trade_no != refund.order.out_trade_no:
+        await orders.flag(refund.order_id, REFUND_MISMATCH, {"out_refund_no": out_refund_no,
+                                                             "out_trade_no": notification.out_trade_no})
+        return "flagged"
+    stated = UNSTATED if notification.amount_fen is None else notification.amount_fen
+    result = await finish(out_refund_no, notification.status, notification.refund_id, "notification",
+                          amount_fen=stated)
+    return "flagged" if result == "flagged" else "refund_" + result
 
 
 async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[str], cause: str, *,

@@ -55,7 +55,7 @@ async def test_late_notification_after_a_query_is_a_duplicate(client, server):
         paid = await pay(client, made["prepay_id"])
         payments = server.app.ctx.deps.payments
         state = await payments.get(V3).query(order["out_trade_no"])
-        assert (await settle(payments, order["out_trade_no"], state, "query")).result == "paid"
+        assert (await settle(payments, state, "query")).result == "paid"
         log = await deliveries(client, order["out_trade_no"])
     assert log[0]["response"]["status"] == 204
     detail = await admin_order(client, order["id"])

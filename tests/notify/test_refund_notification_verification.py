@@ -92,3 +92,17 @@ async def test_refund_notification_of_another_merchant_is_flagged_and_not_applie
         await _unchanged(client, order, row, {**before, "flags": ["account_mismatch"]})
     [entry] = [e for e in await notifications_log(client, order["out_trade_no"]) if e["body"] == body]
     assert entry["verdict"] == "flagged" and entry["endpoint"] == REFUND_NOTIFY
+
+
+async def test_a_verified_refund_notification_without_out_refund_no_is_malformed_and_logged_with_its_order(client):
+    async with _refunding(client) as (order, row, keys, before):
+        resource = refund_resource(keys, order, row)
+        del resource["out_refund_no"]
+        body = _sealed(keys, resource)
+        answer = await notify(client, body, sign(keys, body), path=REFUND_NOTIFY)
+        assert answer.status_code == 400 and answer.json()["code"] == "FAIL", answer.text
+        await _unchanged(client, order, row, before)
+    # Its signature held, so the log keeps it as WeChat's own: whole, under its order and event type.
+    [entry] = [e for e in await notifications_log(client, order["out_trade_no"]) if e["body"] == body]
+    assert (entry["verdict"], entry["event_type"], entry["body_truncated"]) == (
+        "rejected_malformed", "REFUND.SUCCESS", False)

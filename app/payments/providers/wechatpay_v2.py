@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 
@@ -19,9 +20,12 @@ from app.payments.interface import (
     ProviderRejected,
     ProviderUnavailable,
     RefundNotFound,
+    RefundNotification,
     RefundRequest,
-    RefundState,
-    TransactionState,
+    RefundResult,
+    TransactionNotification,
+    TransactionResult,
+    malformed_content,
 )
 from app.payments.providers import apiv2_codec as codec
 from app.payments.providers.apiv3_crypto import nonce_str
@@ -53,6 +57,15 @@ def _parse_time(text: str | None) -> datetime | None:
 
 def _fen(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
+
+
+def _transaction(fields: dict[str, str], trade_state: str) -> dict[str, Any]:
+    """A transaction's XML fields (a query's answer or a notification) as TransactionResult's."""
+    return {"out_trade_no": fields.get("out_trade_no"), "trade_state": trade_state, "api": WeChatPayV2.name,
+            "transaction_id": fields.get("transaction_id") or None, "amount_total_fen": _fen(fields.get("total_fee")),
+            "currency": fields.get("fee_type"), "payer_openid": fields.get("openid") or None,
+            "success_time": _parse_time(fields.get("time_end")), "mchid": fields.get("mch_id"),
+            "appid": fields.get("appid"), "raw": fields}
 
 
 class WeChatPayV2:
@@ -99,20 +112,16 @@ class WeChatPayV2:
                                                 self._sign_type)
         return PaymentParams(prepay_id=prepay_id, request_payment=request_payment)
 
-    async def query(self, out_trade_no: str) -> TransactionState:
+    async def query(self, out_trade_no: str) -> TransactionResult:
         _, data = await self._call("/pay/orderquery", "orderquery", {"out_trade_no": out_trade_no})
         if data["result_code"] != "SUCCESS":
             if data.get("err_code") == "ORDERNOTEXIST":
-                return TransactionState(trade_state="NOT_FOUND", raw=data)
+                return TransactionResult(out_trade_no=out_trade_no, trade_state="NOT_FOUND", api=self.name, raw=data)
             raise self._rejected(data)
         state = TRADE_STATES.get(data.get("trade_state", ""))
         if state is None:
             raise ProviderUnavailable("orderquery", f"unknown trade_state {data.get('trade_state')!r}")
-        return TransactionState(
-            trade_state=state, transaction_id=data.get("transaction_id") or None,
-            amount_total_fen=_fen(data.get("total_fee")), payer_openid=data.get("openid") or None,
-            success_time=_parse_time(data.get("time_end")), raw=data,
-        )
+        return TransactionResult(**{**_transaction(data, state), "out_trade_no": out_trade_no})
 
     async def close(self, out_trade_no: str) -> None:
         """Close an unpaid order. APIv2 refuses a second close (ORDERCLOSED): that, like an unknown order, is done."""
@@ -121,7 +130,7 @@ class WeChatPayV2:
             return
         raise self._rejected(data)
 
-    async def refund(self, req: RefundRequest) -> RefundState:
+    async def refund(self, req: RefundRequest) -> RefundResult:
         params = {"out_trade_no": req.out_trade_no, "out_refund_no": req.out_refund_no,
                   "total_fee": str(req.total_fen), "refund_fee": str(req.amount_fen)}
         if req.reason:
@@ -132,11 +141,11 @@ class WeChatPayV2:
         if data["result_code"] != "SUCCESS":
             raise self._rejected(data)
         # An accepted APIv2 refund is in progress; its outcome comes by notification or refundquery.
-        return RefundState(status="PROCESSING", refund_id=data.get("refund_id", ""), raw=data,
-                           out_refund_no=data.get("out_refund_no", req.out_refund_no),
-                           amount_fen=_fen(data.get("refund_fee")))
+        return RefundResult(out_refund_no=data.get("out_refund_no", req.out_refund_no), status="PROCESSING",
+                            api=self.name, refund_id=data.get("refund_id") or None,
+                            out_trade_no=data.get("out_trade_no"), amount_fen=_fen(data.get("refund_fee")), raw=data)
 
-    async def query_refund(self, out_refund_no: str) -> RefundState:
+    async def query_refund(self, out_refund_no: str) -> RefundResult:
         _, data = await self._call("/pay/refundquery", "refundquery", {"out_refund_no": out_refund_no})
         if data["result_code"] != "SUCCESS":
             if data.get("err_code") == "REFUNDNOTEXIST":
@@ -146,9 +155,9 @@ class WeChatPayV2:
         status = REFUND_STATUSES.get(data.get("refund_status_0", ""))
         if status is None:
             raise ProviderUnavailable("refundquery", f"unknown refund_status_0 {data.get('refund_status_0')!r}")
-        return RefundState(status=status, refund_id=data.get("refund_id_0", ""), raw=data,
-                           out_refund_no=data.get("out_refund_no_0", out_refund_no),
-                           amount_fen=_fen(data.get("refund_fee_0")))
+        return RefundResult(out_refund_no=data.get("out_refund_no_0", out_refund_no), status=status, api=self.name,
+                            refund_id=data.get("refund_id_0") or None, out_trade_no=data.get("out_trade_no"),
+                            amount_fen=_fen(data.get("refund_fee_0")), raw=data)
 
     async def parse_notification(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notification:
         """An APIv2 notification: a payment's XML must carry a valid `sign` (its own sign_type, MD5 by default);
@@ -165,16 +174,25 @@ class WeChatPayV2:
                 raise NotificationRejected("decrypt", str(exc)) from None
             if info is None:
                 raise NotificationRejected("decrypt", "req_info is not XML once decrypted")
-            status = REFUND_STATUSES.get(info.get("refund_status", ""), "ABNORMAL")
-            return Notification(event_type=f"REFUND.{status}", kind="refund", resource=info,
-                                id=info.get("refund_id", ""))
+            return self._refund_notification(info)
         if not codec.sign_matches(fields, creds.apiv2_key, fields.get("sign_type") or "MD5"):
             raise NotificationRejected("signature")
         if fields.get("return_code") != "SUCCESS" or not fields.get("out_trade_no"):
             raise NotificationRejected("malformed", "return_code or out_trade_no")
-        outcome = "SUCCESS" if fields.get("result_code") == "SUCCESS" else "FAIL"
-        return Notification(event_type=f"TRANSACTION.{outcome}", kind="transaction", resource=fields,
-                            id=fields.get("transaction_id", ""))
+        paid = fields.get("result_code") == "SUCCESS"
+        return TransactionNotification(event_type=f"TRANSACTION.{'SUCCESS' if paid else 'FAIL'}",
+                                       id=fields.get("transaction_id", ""),
+                                       **_transaction(fields, "SUCCESS" if paid else "PAYERROR"))
+
+    def _refund_notification(self, info: dict[str, str]) -> RefundNotification:
+        status = REFUND_STATUSES.get(info.get("refund_status", ""), "ABNORMAL")
+        event_type = f"REFUND.{status}"
+        if not isinstance(info.get("out_refund_no"), str):
+            raise malformed_content(event_type, info, "out_refund_no")
+        return RefundNotification(
+            event_type=event_type, id=info.get("refund_id", ""), out_refund_no=info["out_refund_no"], status=status,
+            api=self.name, refund_id=info.get("refund_id"), out_trade_no=info.get("out_trade_no"),
+            amount_fen=_fen(info.get("refund_fee")), mchid=info.get("mchid") or info.get("mch_id"), raw=info)
 
     # -- transport --------------------------------------------------------------------------------
 

@@ -22,9 +22,12 @@ from app.payments.interface import (
     ProviderRejected,
     ProviderUnavailable,
     RefundNotFound,
+    RefundNotification,
     RefundRequest,
-    RefundState,
-    TransactionState,
+    RefundResult,
+    TransactionNotification,
+    TransactionResult,
+    malformed_content,
 )
 from app.payments.providers import apiv3_crypto as crypto
 from app.payments.providers.retry import Transient, Unverified, call_with_retries, credentials_for
@@ -54,6 +57,16 @@ def _parse_time(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
     except ValueError:
         return None
+
+
+def _transaction(data: dict[str, Any]) -> dict[str, Any]:
+    """A transaction's fields (a query's answer or a notification's resource) as TransactionResult's."""
+    amount, payer = data.get("amount") or {}, data.get("payer") or {}
+    return {"out_trade_no": data.get("out_trade_no"), "trade_state": data["trade_state"], "api": WeChatPayV3.name,
+            "transaction_id": data.get("transaction_id") or None, "amount_total_fen": amount.get("total"),
+            "currency": amount.get("currency"), "payer_openid": payer.get("openid") or None,
+            "success_time": _parse_time(data.get("success_time")), "mchid": data.get("mchid") or None,
+            "appid": data.get("appid"), "raw": data}
 
 
 def time_expire(expires_at: datetime) -> str:
@@ -110,22 +123,17 @@ class WeChatPayV3:
             "timeStamp": timestamp, "nonceStr": nonce, "package": package, "signType": "RSA", "paySign": pay_sign,
         })
 
-    async def query(self, out_trade_no: str) -> TransactionState:
+    async def query(self, out_trade_no: str) -> TransactionResult:
         creds = await credentials_for(self._credentials, "query")
         path = f"/v3/pay/transactions/out-trade-no/{_segment(out_trade_no)}?mchid={_segment(creds.mchid)}"
         status, data = await self._request("GET", path, "query")
         if status == 404 and data.get("code") == "ORDER_NOT_EXIST":
-            return TransactionState(trade_state="NOT_FOUND", raw=data)
+            return TransactionResult(out_trade_no=out_trade_no, trade_state="NOT_FOUND", api=self.name, raw=data)
         if status != 200:
             raise self._rejected(status, data)
         if data.get("trade_state") not in TRADE_STATES:
             raise ProviderUnavailable("query", f"unknown trade_state {data.get('trade_state')!r}")
-        amount = data.get("amount") or {}
-        return TransactionState(
-            trade_state=data["trade_state"], transaction_id=data.get("transaction_id") or None,
-            amount_total_fen=amount.get("total"), payer_openid=(data.get("payer") or {}).get("openid") or None,
-            success_time=_parse_time(data.get("success_time")), raw=data,
-        )
+        return TransactionResult(**{**_transaction(data), "out_trade_no": out_trade_no})
 
     async def close(self, out_trade_no: str) -> None:
         """Close an unpaid order. Closing twice is fine; an order WeChat never saw counts as closed (nothing to pay)."""
@@ -143,7 +151,7 @@ class WeChatPayV3:
 
     # -- refunds ----------------------------------------------------------------------------------
 
-    async def refund(self, req: RefundRequest) -> RefundState:
+    async def refund(self, req: RefundRequest) -> RefundResult:
         """Ask for a refund; the same out_refund_no with the same body is answered with the first refund."""
         body: dict[str, Any] = {"out_trade_no": req.out_trade_no, "out_refund_no": req.out_refund_no}
         if req.reason:
@@ -156,7 +164,7 @@ class WeChatPayV3:
             raise self._rejected(status, data)
         return self._refund_state(data)
 
-    async def query_refund(self, out_refund_no: str) -> RefundState:
+    async def query_refund(self, out_refund_no: str) -> RefundResult:
         status, data = await self._request("GET", f"/v3/refund/domestic/refunds/{_segment(out_refund_no)}",
                                            "refund_query")
         if status == 404:
@@ -165,13 +173,12 @@ class WeChatPayV3:
             raise self._rejected(status, data)
         return self._refund_state(data)
 
-    @staticmethod
-    def _refund_state(data: dict[str, Any]) -> RefundState:
+    def _refund_state(self, data: dict[str, Any]) -> RefundResult:
         if data.get("status") not in REFUND_STATUSES:
             raise ProviderUnavailable("refund", f"unknown refund status {data.get('status')!r}")
-        return RefundState(status=data["status"], refund_id=data.get("refund_id", ""), raw=data,
-                           out_refund_no=data.get("out_refund_no", ""),
-                           amount_fen=(data.get("amount") or {}).get("refund"))
+        return RefundResult(out_refund_no=data.get("out_refund_no", ""), status=data["status"], api=self.name,
+                            refund_id=data.get("refund_id") or None, out_trade_no=data.get("out_trade_no"),
+                            amount_fen=(data.get("amount") or {}).get("refund"), raw=data)
 
     # -- notifications ----------------------------------------------------------------------------
 
@@ -206,10 +213,34 @@ class WeChatPayV3:
                 raise ValueError("resource is not an object")
         except ValueError as exc:
             raise NotificationRejected("malformed", f"resource: {exc}") from None
-        kind = "transaction" if event_type.startswith("TRANSACTION.") else "refund" if event_type.startswith("REFUND.") else None
-        if kind is None:
-            raise NotificationRejected("malformed", f"event_type {event_type[:40]!r}")
-        return Notification(event_type=event_type, kind=kind, resource=decrypted, id=notification_id)
+        if event_type.startswith("TRANSACTION."):
+            return self._transaction_notification(event_type, notification_id, decrypted)
+        if event_type.startswith("REFUND."):
+            return self._refund_notification(event_type, notification_id, decrypted)
+        raise NotificationRejected("malformed", f"event_type {event_type[:40]!r}")
+
+    @staticmethod
+    def _transaction_notification(event_type: str, notification_id: str,
+                                  resource: dict[str, Any]) -> TransactionNotification:
+        try:
+            if not isinstance(resource.get("out_trade_no"), str):
+                raise ValueError("out_trade_no")
+            return TransactionNotification(event_type=event_type, id=notification_id, **_transaction(resource))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise malformed_content(event_type, resource, f"transaction: {type(exc).__name__} {exc}") from None
+
+    def _refund_notification(self, event_type: str, notification_id: str,
+                             resource: dict[str, Any]) -> RefundNotification:
+        out_refund_no, amount = resource.get("out_refund_no"), resource.get("amount")
+        if not isinstance(out_refund_no, str):
+            raise malformed_content(event_type, resource, "out_refund_no")
+        refunded = amount.get("refund") if isinstance(amount, dict) else None
+        return RefundNotification(
+            event_type=event_type, id=notification_id, out_refund_no=out_refund_no, api=self.name,
+            status=str(resource.get("refund_status") or event_type.removeprefix("REFUND.")),
+            refund_id=resource.get("refund_id"), out_trade_no=resource.get("out_trade_no"),
+            amount_fen=refunded if isinstance(refunded, int) and not isinstance(refunded, bool) else None,
+            mchid=resource.get("mchid") or resource.get("mch_id"), raw=resource)
 
     # -- transport --------------------------------------------------------------------------------
 
