@@ -22,8 +22,7 @@ from app.core.security import new_id
 from app.core.serialize import jsonable
 from app.core.settings import PAYMENT_METHODS
 from app.deps import Deps
-from app.jobs import outbox
-from app.orders import jobs as order_jobs, service as orders
+from app.orders import events as order_events, jobs as order_jobs, service as orders
 from app.orders.models import PAID, PAYING, Order, OrderPromotion
 from app.payments import PaymentProviderError, PaymentRequest
 from app.payments.registry import TRANSACTION
@@ -183,8 +182,8 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
         answer = None
         if wallet is not None:
             await deps.payments.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
-            await outbox.emit(connection, "order.paid", orders.order_paid_payload(
-                order, transaction_id=None, amount_fen=order.payable_fen, cause="one_tap_wallet"))
+            await order_events.emit_order_paid(connection, order, transaction_id=None, amount_fen=order.payable_fen,
+                                               cause="one_tap_wallet")
             answer = jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
         # The key is tied to its order in the order's own transaction: no crash can leave one without the other.
         await idempotency.bind(claim, order.id, connection, answer)

@@ -1,52 +1,88 @@
-"""What the mini-program reports about an order (DESIGN §9): the user left WeChat's cashier without paying.
+"""Order events: what orders tell the rest of the system through the outbox. Each is written in the transaction of
+the change it follows, by the writers below; its payload is kept exactly, since consumers (recommendations,
+refunds, statistics) read it, and `outbox.emit` adds an `event_id`.
 
-Recorded once per order and event as an `order.payment_cancelled` outbox event (statistics will count it as
-USER_ABANDONED, §6.1). The row in `order_events`, unique per (order, event), is written in the same
-transaction as the outbox event, so a repeated or concurrent report records nothing more. The order itself
-does not move: it stays PAYING and payable until it is paid or expires.
+- `order.paid` `{order_id, user_id, out_trade_no, transaction_id, amount_fen, payment_method, cause}`: PAYING →
+  PAID by settlement, or a wallet one-tap (transaction_id null, cause `one_tap_wallet`).
+- `order.paid_after_close` `{order_id, amount_fen, api}`: a payment that came after the order closed
+  (settlement); refunds' consumer gives it back.
+- `payment.failed` `{user_id, payment_method, reason, order_id | null, at}` (`at` ISO-8601, UTC): a one-tap that
+  ended in a payment error after choosing its method (no order: a wallet one-tap), or an order closed unpaid.
+- `order.payment_cancelled` `{order_id, user_id, payment_method, at}`: the mini-program reported that the user left
+  WeChat's cashier (DESIGN §9, recorded once per order: app/orders/service.report_event).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Optional
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.core.clock import now_utc
 from app.jobs import outbox
-from app.orders.models import PAYING, Order, OrderEvent
-from app.orders.service import get_own
+from app.orders.models import Order
 
 log = logging.getLogger("yijian.orders")
 
-PAYMENT_CANCELLED = "payment_cancelled"
+ORDER_PAID, PAID_AFTER_CLOSE, PAYMENT_FAILED = "order.paid", "order.paid_after_close", "payment.failed"
+PAYMENT_CANCELLED = "payment_cancelled"  # the mini-program's name for it (POST /orders/{id}/events)
 OUTBOX_KINDS = {PAYMENT_CANCELLED: "order.payment_cancelled"}
 
-
-async def report(user_id: str, order_id: str, event: str) -> bool:
-    """Record `event` for the user's own order (404 for anyone else's). True if recorded now; False when it
-    was recorded before or the order is no longer PAYING (a late report of an order paid or closed since
-    would count an abandonment that did not end the order)."""
-    order = await get_own(user_id, order_id)
-    try:
-        async with in_transaction() as connection:
-            if not await Order.filter(id=order.id, status=PAYING).using_db(connection).exists():
-                return False
-            await OrderEvent.create(order_id=order.id, event=event, using_db=connection)
-            await outbox.emit(connection, OUTBOX_KINDS[event], _payload(order))
-    except IntegrityError:
-        return False  # reported before: the unique (order, event) row is already there
-    return True
+# A one-tap that chose the wallet and ended in one of these (WALLET_PIN_REQUIRED and WALLET_PIN_NOT_SET are
+# prompts to enter or set a PIN, not failures of the method, so they are not counted).
+WALLET_FAILURES = ("PAYMENT_INSUFFICIENT_BALANCE", "WALLET_PIN_WRONG", "WALLET_PIN_LOCKED")
+# An order closed unpaid, by the close's cause. `provider_failed` is the one-tap's own PAYMENT_PROVIDER_UNAVAILABLE:
+# written here, with the close, and nowhere else, so it is counted once. `prepay_lost` (the one-tap's process died
+# before it answered; the jobs closed the order) is our failure, not the method's: nothing is written.
+CLOSE_REASONS = {"expiry": "EXPIRED_UNPAID", "cancel": "CANCELLED", "provider_failed": "PAYMENT_PROVIDER_UNAVAILABLE"}
+REASONS = (*WALLET_FAILURES, "PAYMENT_PROVIDER_UNAVAILABLE", "EXPIRED_UNPAID", "CANCELLED")
 
 
-def _payload(order: Order) -> dict[str, Any]:
-    return {"order_id": order.id, "user_id": order.user_id, "payment_method": order.payment_method,
-            "at": now_utc().isoformat()}
+def order_paid_payload(order: Order, *, transaction_id: Optional[str], amount_fen: int, cause: str) -> dict[str, Any]:
+    return {"order_id": order.id, "user_id": order.user_id, "out_trade_no": order.out_trade_no,
+            "transaction_id": transaction_id, "amount_fen": amount_fen, "payment_method": order.payment_method,
+            "cause": cause}
 
 
-@outbox.handles("order.paid")
+async def emit_order_paid(connection: BaseDBAsyncClient, order: Order, *, transaction_id: Optional[str],
+                          amount_fen: int, cause: str) -> None:
+    await outbox.emit(connection, ORDER_PAID, order_paid_payload(
+        order, transaction_id=transaction_id, amount_fen=amount_fen, cause=cause))
+
+
+async def emit_paid_after_close(connection: BaseDBAsyncClient, order: Order, *, amount_fen: int, api: str) -> None:
+    await outbox.emit(connection, PAID_AFTER_CLOSE, {"order_id": order.id, "amount_fen": amount_fen, "api": api})
+
+
+def payment_failed_payload(user_id: str, payment_method: str, reason: str, order_id: Optional[str],
+                           at: datetime) -> dict[str, Any]:
+    if reason not in REASONS:
+        raise ValueError(f"not a payment.failed reason: {reason!r}")
+    return {"user_id": user_id, "payment_method": payment_method, "reason": reason, "order_id": order_id,
+            "at": at.astimezone(timezone.utc).isoformat()}
+
+
+async def emit_payment_failed(connection: BaseDBAsyncClient, user_id: str, payment_method: str, reason: str,
+                              order_id: Optional[str], at: datetime) -> None:
+    await outbox.emit(connection, PAYMENT_FAILED, payment_failed_payload(user_id, payment_method, reason, order_id, at))
+
+
+async def emit_unpaid_close(connection: BaseDBAsyncClient, order: Order, cause: str, at: datetime) -> None:
+    """In the close's own transaction: an order closed unpaid is a failed payment of its method."""
+    reason = CLOSE_REASONS.get(cause)
+    if reason is not None:
+        await emit_payment_failed(connection, order.user_id, order.payment_method, reason, order.id, at)
+
+
+async def emit_reported(connection: BaseDBAsyncClient, order: Order, event: str) -> None:
+    await outbox.emit(connection, OUTBOX_KINDS[event], {
+        "order_id": order.id, "user_id": order.user_id, "payment_method": order.payment_method,
+        "at": now_utc().isoformat()})
+
+
+@outbox.handles(ORDER_PAID)
 async def _order_paid(payload: dict[str, Any]) -> None:
     # Statistics will hang here too; the recommendations' aggregates are folded by their own consumer.
     log.info("order paid (outbox)", extra={"fields": {"order_id": payload.get("order_id"),

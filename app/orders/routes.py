@@ -7,7 +7,7 @@ from sanic_ext import openapi
 
 from app.auth.guard import login_required
 from app.core.http import ID, body, json, no_content, page, page_params
-from app.orders import events, jobs as order_jobs, service
+from app.orders import jobs as order_jobs, service
 from app.orders.schemas import OrderEventBody
 
 bp = Blueprint("orders", url_prefix="/api/v1/orders")
@@ -47,5 +47,5 @@ async def cancel_order(request: Request, order_id: str):
 @login_required
 @body(OrderEventBody)
 async def report_event(request: Request, order_id: str, body: OrderEventBody):
-    await events.report(request.ctx.user_id, order_id, body.event)
+    await service.report_event(request.ctx.user_id, order_id, body.event)
     return no_content()

@@ -13,13 +13,13 @@ from app.catalog.service import release_stock
 from app.core.clock import now_utc
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import newest_first
+from app.orders import events
 from app.orders.models import (
     CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, STATUSES, Order, OrderFlag,
-    OrderPromotion, OrderTransition, Payment,
+    OrderEvent, OrderPromotion, OrderTransition, Payment,
 )
 from app.payments import AlreadyPaid, PaymentProviderError
 from app.promotions.models import Promotion
-from app.recommendations import events as payment_events
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
     from app.deps import Deps
@@ -62,13 +62,6 @@ async def transition(order_id: str, from_status: str, to_status: str, cause: str
     return True
 
 
-def order_paid_payload(order: Order, *, transaction_id: Optional[str], amount_fen: int, cause: str) -> dict[str, Any]:
-    """The `order.paid` outbox event, written in the transaction that pays the order (settlement, wallet one-tap)."""
-    return {"order_id": order.id, "user_id": order.user_id, "out_trade_no": order.out_trade_no,
-            "transaction_id": transaction_id, "amount_fen": amount_fen, "payment_method": order.payment_method,
-            "cause": cause}
-
-
 async def record_created(order: Order, cause: str, connection: BaseDBAsyncClient) -> None:
     await OrderTransition.create(order_id=order.id, from_status=None, to_status=order.status, cause=cause,
                                  using_db=connection)
@@ -88,7 +81,7 @@ async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = Non
         closed = await transition(order.id, PAYING, CLOSED, cause, connection, guard=guard, **changes)
         if not closed:
             return False
-        await payment_events.emit_unpaid_close(connection, order, cause, closed_at)
+        await events.emit_unpaid_close(connection, order, cause, closed_at)
         await release_stock([(line["product_id"], line["quantity"]) for line in order.lines], connection)
         for used in await OrderPromotion.filter(order_id=order.id).using_db(connection):
             await Promotion.filter(id=used.promotion_id).using_db(connection).update(
@@ -127,6 +120,24 @@ async def cancel(deps: Deps, user_id: str, order_id: str) -> Order:
     if order.status != CLOSED:
         raise AppError("ORDER_NOT_CANCELLABLE", status=order.status)
     return order
+
+
+async def report_event(user_id: str, order_id: str, event: str) -> bool:
+    """What the mini-program reports about the user's own order (404 for anyone else's), DESIGN §9: recorded once
+    per order and event, as an `order_events` row (unique per order and event) and its outbox event in one
+    transaction, so a repeated or concurrent report records nothing more. True if recorded now; False when it was
+    recorded before or the order is no longer PAYING (a late report of an order paid or closed since would count
+    an abandonment that did not end the order). The order itself does not move: it stays payable."""
+    order = await get_own(user_id, order_id)
+    try:
+        async with in_transaction() as connection:
+            if not await Order.filter(id=order.id, status=PAYING).using_db(connection).exists():
+                return False
+            await OrderEvent.create(order_id=order.id, event=event, using_db=connection)
+            await events.emit_reported(connection, order, event)
+    except IntegrityError:
+        return False  # reported before: the unique (order, event) row is already there
+    return True
 
 
 async def has_paid_order(user_id: str) -> bool:

@@ -3,6 +3,7 @@
 Notifications, the active query, the query before expiry and the query on read all end here. The order
 moves by a conditional update on its status inside one transaction with the payment row (unique
 transaction_id) and the outbox event, so of N concurrent callers with one transaction exactly one wins.
+Settlement asks no provider for anything: a payment to give back is queued (`order.paid_after_close`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from tortoise.transactions import in_transaction
 
 from app.core.clock import now_utc
 from app.core.security import new_id
-from app.jobs import outbox
-from app.orders import service as orders
+from app.orders import events, service as orders
 from app.orders.service import flag
 from app.orders.models import CLOSED, PAID, PAYING, REFUNDING, Order, OrderFlag, Payment
 from app.payments import TransactionResult
 from app.payments.registry import Payments
-from app.refunds import service as refunds
 
 log = logging.getLogger("yijian.settlement")
 
@@ -41,7 +40,7 @@ async def settle(payments: Payments, state: TransactionResult, cause: str) -> Se
     """Apply `state` (a notification's or a query's) to the order with its out_trade_no.
 
     SUCCESS/REFUND that matches the order: PAYING → PAID once; already paid with this transaction →
-    duplicate; CLOSED → the payment is recorded, flagged and refunded automatically. A mismatch of
+    duplicate; CLOSED → the payment is recorded, flagged and queued to be refunded. A mismatch of
     amount, currency, mchid or appid never pays: the order is flagged. Any other trade state changes
     nothing (expiry decides).
     """
@@ -65,10 +64,8 @@ async def settle(payments: Payments, state: TransactionResult, cause: str) -> Se
                 log.info("order paid", extra={"fields": {"order_id": order.id, "cause": cause}})
                 return SettleOutcome("paid", order.id)
         elif order.status == CLOSED and order.transaction_id is None:
-            refund_id = await _record_paid_after_close(order, state, cause)
-            if refund_id is not None:
+            if await _record_paid_after_close(order, state, cause):
                 log.warning("paid after close; refunding", extra={"fields": {"order_id": order.id, "cause": cause}})
-                await refunds.submit(payments, refund_id)
                 return SettleOutcome("paid_after_close", order.id)
         elif order.transaction_id == state.transaction_id:
             return SettleOutcome("duplicate", order.id)
@@ -108,20 +105,21 @@ async def _mark_paid(order: Order, state: TransactionResult, cause: str) -> bool
                                        transaction_id=state.transaction_id, next_query_at=None, listed=True):
             return False
         await _record_payment(connection, order, state)
-        await outbox.emit(connection, "order.paid", orders.order_paid_payload(
-            order, transaction_id=state.transaction_id, amount_fen=state.amount_total_fen, cause=cause))
+        await events.emit_order_paid(connection, order, transaction_id=state.transaction_id,
+                                     amount_fen=state.amount_total_fen, cause=cause)
     return True
 
 
-async def _record_paid_after_close(order: Order, state: TransactionResult, cause: str) -> Optional[str]:
-    """CLOSED → REFUNDING: the money came, so it is recorded, flagged and refunded in full (DESIGN §6)."""
+async def _record_paid_after_close(order: Order, state: TransactionResult, cause: str) -> bool:
+    """CLOSED → REFUNDING: the money came, so it is recorded and flagged, and its full refund is reserved on the
+    order and queued (DESIGN §6): refunds' consumer of `order.paid_after_close` makes it and asks WeChat Pay."""
     async with in_transaction() as connection:
         if not await orders.transition(order.id, CLOSED, REFUNDING, PAID_AFTER_CLOSE, connection,
                                        paid_at=_paid_at(state), transaction_id=state.transaction_id,
                                        refunded_fen=order.payable_fen):
-            return None
+            return False
         await _record_payment(connection, order, state)
         await OrderFlag.create(order_id=order.id, kind=PAID_AFTER_CLOSE, using_db=connection, detail={
             "transaction_id": state.transaction_id, "close_cause": order.close_cause, "cause": cause})
-        refund = await refunds.create_automatic(connection, order, order.payable_fen, state.api)
-    return refund.id
+        await events.emit_paid_after_close(connection, order, amount_fen=order.payable_fen, api=state.api)
+    return True

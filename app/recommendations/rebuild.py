@@ -11,10 +11,10 @@ from typing import Optional
 from tortoise.transactions import in_transaction
 
 from app.jobs.models import AppliedEvent, OutboxEvent
+from app.orders.events import CLOSE_REASONS, PAYMENT_FAILED
 from app.orders.models import Order
 from app.orders.service import EVER_PAID
 from app.recommendations.aggregates import History, PaymentFailure, UserAggregate, apply_failure, apply_paid
-from app.recommendations.events import CLOSE_REASONS, PAYMENT_FAILED
 from app.recommendations.models import RecoUserStat
 from app.recommendations.repository import lock_user, replace_history
 from app.recommendations.signals import ORDER_CONSUMER, order_mark, paid_order, payment_failure

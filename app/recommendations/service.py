@@ -17,13 +17,13 @@ from app.catalog.service import sellable_products
 from app.core.clock import CHINA_TZ, now_utc
 from app.core.errors import AppError
 from app.core.settings import PAYMENT_METHODS
+from app.orders.events import WALLET_FAILURES, emit_payment_failed
 from app.orders.service import promotion_uses
 from app.preferences.models import Address, Preference
 from app.pricing import CartLine, PricingContext, PromotionRule, candidate_offers, price
 from app.promotions.cache import active_promotions, with_fresh_budgets
 from app.recommendations import ranking, signals
 from app.recommendations.aggregates import History, MethodAggregate
-from app.recommendations.events import WALLET_FAILURES, emit_payment_failed
 from app.recommendations.ranking import MethodFacts, MethodInputs, MethodRecommendation
 from app.recommendations.repository import buy_again_candidates, read_history
 from app.wallet.models import Wallet

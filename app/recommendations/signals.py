@@ -20,11 +20,11 @@ from tortoise.transactions import in_transaction
 
 from app.core.clock import now_utc
 from app.jobs import outbox
+from app.orders.events import ORDER_PAID, PAYMENT_FAILED
 from app.orders.models import Order
 from app.recommendations.aggregates import (
     PaidLine, PaidOrder, PaymentFailure, apply_failure, apply_paid, item_keys,
 )
-from app.recommendations.events import PAYMENT_FAILED
 from app.recommendations.repository import StoredHistory, lock_user
 
 log = logging.getLogger("yijian.recommendations")
@@ -69,7 +69,7 @@ async def apply_paid_order(connection: BaseDBAsyncClient, user_id: str, paid: Pa
     return True
 
 
-@outbox.handles("order.paid")
+@outbox.handles(ORDER_PAID)
 async def on_order_paid(payload: dict[str, Any]) -> None:
     order = await Order.get_or_none(id=payload.get("order_id"))
     if order is None or order.paid_at is None:

@@ -1,4 +1,4 @@
-"""Refunds (DESIGN.md §6): by operators (idempotent per Idempotency-Key) or automatic (paid after close).
+"""Refunds (DESIGN.md §6): by operators (idempotent per Idempotency-Key) or automatic (paid after close, queued).
 
 The amount is reserved on the order by one conditional update (`refunded_fen` counts PROCESSING and
 SUCCESS refunds), guarded by the status and `refunded_fen` read before it, so concurrent refunds can
@@ -25,7 +25,8 @@ from app.jobs import outbox
 from app.operators import audit
 from app.orders import service as orders
 from app.orders.models import PAID, PARTIALLY_REFUNDED, REFUNDED, REFUNDING, Order, Payment
-from app.orders import settlement
+from app.orders import events as order_events
+from app.orders.settlement import ACCOUNT_MISMATCH
 from app.payments import ProviderRejected, ProviderUnavailable, RefundNotification, RefundRequest, RefundResult
 from app.payments.registry import REFUND, Payments
 from app.refunds import schedule
@@ -41,6 +42,7 @@ REFUND_ABNORMAL, REFUND_MISMATCH = "refund_abnormal", "refund_mismatch"  # order
 WALLET = "wallet"
 UNKNOWN_REFUND = "unknown_refund"  # a notification's verdict when no refund has its out_refund_no
 UNSTATED = -1  # the amount of a notification that states none: no refund has it, so it never matches
+AUTOMATIC_CONSUMER = "refunds.paid_after_close"  # applies each order.paid_after_close once (outbox.first_application)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ async def _replay(payments: Payments, refund: Refund, request_hash: str) -> Refu
 
 async def create_automatic(connection: BaseDBAsyncClient, order: Order, amount_fen: int, provider: str) -> Refund:
     """A refund with no operator (cause paid_after_close), created in the caller's transaction; `submit` it
-    after the commit. The order's `refunded_fen` is the caller's to set."""
+    after the commit. The order's `refunded_fen` is already set (settlement reserved it)."""
     refund_id = new_id("rfd")
     refund = await Refund.create(id=refund_id, order_id=order.id, out_refund_no=_out_refund_no(refund_id),
                                  amount_fen=amount_fen, status=PROCESSING, reason="订单已关闭，自动退款",
@@ -209,7 +211,7 @@ async def apply_notification(payments: Payments, notification: RefundNotificatio
     if refund is None:
         return UNKNOWN_REFUND
     if notification.mchid and notification.mchid != (await payments.credentials()).mchid:
-        await orders.flag(refund.order_id, settlement.ACCOUNT_MISMATCH, {"out_refund_no": out_refund_no,
+        await orders.flag(refund.order_id, ACCOUNT_MISMATCH, {"out_refund_no": out_refund_no,
                                                               "mchid": notification.mchid})
         return "flagged"
     if notification.out_trade_no != refund.order.out_trade_no:
@@ -280,3 +282,16 @@ async def handle_outbox(deps: Deps, kind: str, payload: dict[str, Any]) -> bool:
 @outbox.handles("refund.submit", with_deps=True)
 async def _submit_from_outbox(deps: Deps, payload: dict[str, Any]) -> None:
     await handle_outbox(deps, "refund.submit", payload)
+
+
+@outbox.handles(order_events.PAID_AFTER_CLOSE, with_deps=True)
+async def _refund_paid_after_close(deps: Deps, payload: dict[str, Any]) -> None:
+    """A payment that came after its order closed goes back in full: the automatic refund, made once per event
+    (settlement moved the order to REFUNDING and reserved the amount with the event), then asked of WeChat Pay.
+    Should that ask fail, the refund stays PROCESSING: its refund.submit event and the refund jobs ask again."""
+    async with in_transaction() as connection:
+        if not await outbox.first_application(connection, AUTOMATIC_CONSUMER, payload):
+            return
+        order = await Order.get(id=payload["order_id"]).using_db(connection)
+        refund = await create_automatic(connection, order, payload["amount_fen"], payload["api"])
+    await submit(deps.payments, refund.id)

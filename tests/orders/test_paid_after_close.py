@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from app.jobs import outbox, runner
+from app.jobs.models import OutboxEvent
+from app.orders.models import Order
+from app.refunds.models import Refund
+from tests.jobs.helpers import wait_until
 from tests.notify.helpers import admin_order, deliveries, pay, rows, wechat_order
 
 
@@ -33,3 +38,42 @@ async def test_paid_after_close_is_flagged_and_refunded(client):
     assert held["payments"] == 1 and held["paid_events"] == 0  # nothing to fulfil
     user_view = (await client.get(f"/api/v1/orders/{order['id']}", headers=made["who"]["headers"])).json()
     assert user_view["status"] == "REFUNDED"
+
+
+async def test_the_refund_of_a_payment_after_close_is_queued_not_asked_for_while_the_notification_is_handled(
+        client, server):
+    made = await wechat_order(client)
+    order = made["order"]
+    await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=made["who"]["headers"])
+    await runner.stop(server.app)  # no jobs: what the notification's handling did is all there is
+    try:
+        await pay(client, made["prepay_id"], force=True)
+        log = await deliveries(client, order["out_trade_no"], event_type="TRANSACTION.SUCCESS")
+        assert log[0]["response"]["status"] == 204
+        row = await Order.get(id=order["id"])
+        assert (row.status, row.refunded_fen) == ("REFUNDING", order["payable_fen"])  # reserved with the payment
+        assert await Refund.filter(order_id=order["id"]).count() == 0  # nothing asked of WeChat Pay yet
+    finally:
+        await runner.start(server.app)
+    await wait_until(lambda: _status_is(order["id"], "REFUNDED"))
+    assert await Refund.filter(order_id=order["id"]).count() == 1
+
+
+async def test_the_automatic_refund_is_made_once_however_often_its_event_is_applied(client, server):
+    made = await wechat_order(client)
+    order = made["order"]
+    await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=made["who"]["headers"])
+    await pay(client, made["prepay_id"], force=True)
+    await wait_until(lambda: _status_is(order["id"], "REFUNDED"))
+    [event] = [e for e in await OutboxEvent.filter(kind="order.paid_after_close")
+               if e.payload["order_id"] == order["id"]]
+    # As if the outbox ran the event again, many times at once (a retry after a crash, two workers).
+    await asyncio.gather(*(consumer(server.app.ctx.deps, event.payload)
+                           for consumer in outbox.HANDLERS["order.paid_after_close"] for _ in range(5)))
+    assert await Refund.filter(order_id=order["id"]).count() == 1
+    row = await Order.get(id=order["id"])
+    assert (row.status, row.refunded_fen) == ("REFUNDED", order["payable_fen"])
+
+
+async def _status_is(order_id: str, status: str) -> bool:
+    return (await Order.get(id=order_id)).status == status
