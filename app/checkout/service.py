@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.catalog.service import reserve_stock, sellable_products
@@ -26,14 +25,14 @@ from app.orders import events as order_events, jobs as order_jobs, service as or
 from app.orders.models import PAID, PAYING, Order, OrderPromotion
 from app.payments import PaymentProviderError, PaymentRequest
 from app.payments.registry import TRANSACTION
-from app.payments.providers.wallet import insufficient_balance
 from app.auth.models import User
 from app.preferences.models import InvoiceTitle
 from app.preferences.service import checkout_choices, invoice_view
 from app.pricing import CartLine, PriceResult, PricingContext, price
 from app.promotions.cache import active_promotions, with_fresh_budgets
-from app.promotions.models import Promotion
+from app.promotions import service as promotions
 from app.recommendations import service as recommendations
+from app.wallet.ledger import insufficient_balance
 from app.wallet.models import Wallet
 from app.wallet.pin import pin_checked
 
@@ -210,22 +209,10 @@ def _check_balance(wallet: Wallet, payable_fen: int) -> None:
 
 
 async def _charge_budgets(connection: BaseDBAsyncClient, priced: PriceResult, checkout: Checkout) -> None:
-    """Charge each budgeted promotion what it gave, never past its budget; the others must still be enabled.
-
-    A promotion switched off or spent since pricing loses the race: PRICE_CHANGED with the fresh quote.
-    """
+    """A promotion switched off or spent since pricing loses the race: PRICE_CHANGED with the fresh quote."""
     budgeted = {d.promotion_id: d.amount_fen for d in priced.discounts if d.promotion_id in checkout.budgeted}
-    plain = [d.promotion_id for d in priced.discounts if d.promotion_id not in budgeted]
-    still_on = True
-    if plain:
-        still_on = await Promotion.filter(id__in=plain, enabled=True).using_db(connection).count() == len(plain)
-    for promotion_id, amount in sorted(budgeted.items()):  # id order: two checkouts cannot deadlock
-        if not still_on:
-            break
-        still_on = bool(await Promotion.filter(
-            id=promotion_id, enabled=True, budget_used_fen__lte=F("budget_fen") - amount,
-        ).using_db(connection).update(budget_used_fen=F("budget_used_fen") + amount))
-    if not still_on:
+    unbudgeted = [d.promotion_id for d in priced.discounts if d.promotion_id not in budgeted]
+    if not await promotions.charge_budgets(connection, budgeted, unbudgeted):
         raise AppError("PRICE_CHANGED", quote=jsonable(checkout.quote_view()))
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Subquery
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from app.catalog.service import release_stock
@@ -19,7 +19,7 @@ from app.orders.models import (
     OrderEvent, OrderPromotion, OrderTransition, Payment,
 )
 from app.payments import AlreadyPaid, PaymentProviderError
-from app.promotions.models import Promotion
+from app.promotions import service as promotions
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
     from app.deps import Deps
@@ -83,9 +83,8 @@ async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = Non
             return False
         await events.emit_unpaid_close(connection, order, cause, closed_at)
         await release_stock([(line["product_id"], line["quantity"]) for line in order.lines], connection)
-        for used in await OrderPromotion.filter(order_id=order.id).using_db(connection):
-            await Promotion.filter(id=used.promotion_id).using_db(connection).update(
-                budget_used_fen=F("budget_used_fen") - used.amount_fen)
+        await promotions.release_budgets(connection, await OrderPromotion.filter(order_id=order.id).using_db(
+            connection).values_list("promotion_id", "amount_fen"))
     return True
 
 

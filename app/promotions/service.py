@@ -1,4 +1,5 @@
-"""Promotion rules for operators (create, change, list) and the converter to the pricing engine's input.
+"""Promotion rules for operators (create, change, list), their budgets charged and given back by orders, and the
+converter to the pricing engine's input.
 
 Every change bumps the global version in its own transaction and is announced through Redis before the
 operator gets an answer, which is what makes a switch-off reach every worker's cache at once (cache.py).
@@ -8,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from collections.abc import Iterable
+
 from redis.asyncio import Redis
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.core.errors import NotFound
@@ -48,6 +53,28 @@ def to_rule(promotion: Promotion) -> PromotionRule:
 async def load_enabled_rules() -> tuple[PromotionRule, ...]:
     """Every enabled promotion, oldest first, read from the database (what each cache reload does)."""
     return tuple(to_rule(promotion) for promotion in await Promotion.filter(enabled=True).order_by("id"))
+
+
+async def charge_budgets(connection: BaseDBAsyncClient, amounts: dict[str, int], unbudgeted: Iterable[str]) -> bool:
+    """In an order's transaction: charge each budgeted promotion what it gave (`amounts`), never past its budget;
+    the `unbudgeted` ones used must still be enabled. False when one was switched off or spent since pricing (the
+    caller answers PRICE_CHANGED and rolls back). In id order, so two checkouts cannot deadlock."""
+    unbudgeted = list(unbudgeted)
+    if unbudgeted and await Promotion.filter(id__in=unbudgeted, enabled=True).using_db(connection).count() != len(
+            unbudgeted):
+        return False
+    for promotion_id, amount in sorted(amounts.items()):
+        if not await Promotion.filter(id=promotion_id, enabled=True, budget_used_fen__lte=F("budget_fen") - amount,
+                                      ).using_db(connection).update(budget_used_fen=F("budget_used_fen") + amount):
+            return False
+    return True
+
+
+async def release_budgets(connection: BaseDBAsyncClient, used: Iterable[tuple[str, int]]) -> None:
+    """In the transaction that closes an order unpaid: give back what it used of each promotion (id, amount)."""
+    for promotion_id, amount in used:
+        await Promotion.filter(id=promotion_id).using_db(connection).update(
+            budget_used_fen=F("budget_used_fen") - amount)
 
 
 async def create_promotion(redis: Redis, operator_id: str, data: PromotionIn) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from app.payments import ProviderRejected, ProviderUnavailable, RefundNotificati
 from app.payments.registry import REFUND, Payments
 from app.refunds import schedule
 from app.refunds.models import FAILED, PROCESSING, SUCCESS, Refund
+from app.wallet import ledger
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
     from app.deps import Deps
@@ -135,8 +136,8 @@ async def _reserve(payments: Payments, order: Order, refund: Refund, operator_id
         if refund.provider != WALLET:
             await outbox.emit(connection, "refund.submit", {"refund_id": refund.id})
         if refund.provider == WALLET:
-            await payments.wallet.credit(connection, order.user_id, refund.amount_fen, kind="refund", order_id=order.id,
-                                 reason=refund.reason or "订单退款")
+            await payments.wallet.credit(connection, order.user_id, refund.amount_fen, kind=ledger.REFUND,
+                                         order_id=order.id, reason=refund.reason or "订单退款")
         await audit.record(connection, operator_id, "order.refund", "order", order.id,
                            {"status": order.status, "refunded_fen": order.refunded_fen},
                            {"status": to_status, "refunded_fen": total, "refund": refund_view(refund)})
