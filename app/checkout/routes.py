@@ -6,11 +6,20 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.auth.guard import login_required
-from app.checkout import idempotency, service
-from app.checkout.schemas import OneTapBody, QuoteBody
+from app.checkout import idempotency, prefill as prefills, service
+from app.checkout.schemas import OneTapBody, PrefillOut, QuoteBody
 from app.core.http import body, json, json_doc, parse, read_json
 
 bp = Blueprint("checkout", url_prefix="/api/v1/checkout")
+
+
+@bp.get("/prefill")
+@openapi.summary("Everything a checkout page needs, in one round trip")
+@openapi.operation("get~preferences.checkout_prefill")  # its operationId from before it moved here, kept for clients
+@openapi.response(200, json_doc(PrefillOut))
+@login_required
+async def checkout_prefill(request: Request):
+    return json(await prefills.prefill(request.ctx.user_id))
 
 
 @bp.post("/quote")

@@ -1,10 +1,15 @@
-"""Request models of quote and one-tap (DESIGN.md §3 "Checkout")."""
+"""Request and response models of quote, one-tap and prefill (DESIGN.md §3 "Checkout")."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 from pydantic import BaseModel, Field, model_validator
 
-MAX_LINES = 50
+from app.preferences.schemas import AddressOut, InvoiceOut
+from app.pricing import MAX_LINES
+from app.recommendations.schemas import BuyAgainOut, OfferOut, PaymentMethodOut
+from app.wallet.schemas import WalletOut
 
 
 class Item(BaseModel):
@@ -32,3 +37,12 @@ class OneTapBody(BaseModel):
         if (self.items is None) == (self.reorder_of is None):
             raise ValueError("send either items or reorder_of")
         return self
+
+
+class PrefillOut(BaseModel):
+    address: Optional[AddressOut]
+    invoice: Optional[InvoiceOut]
+    payment_method: PaymentMethodOut
+    wallet: WalletOut
+    offers: list[OfferOut]
+    buy_again: list[BuyAgainOut]

@@ -1,4 +1,4 @@
-"""HTTP routes of preferences, addresses, invoice title, phone and checkout prefill (DESIGN.md §3)."""
+"""HTTP routes of preferences, addresses, invoice title and phone (DESIGN.md §3)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from app.preferences.schemas import (
     PhoneOut,
     PreferencesOut,
     PreferencesPatch,
-    PrefillOut,
 )
 
 bp = Blueprint("preferences", url_prefix="/api/v1")
@@ -123,7 +122,7 @@ async def delete_invoice(request: Request):
     return no_content()
 
 
-# Phone and prefill
+# Phone
 
 @bp.post("/me/phone")
 @openapi.summary("Bind your phone number with a getPhoneNumber code")
@@ -133,10 +132,3 @@ async def delete_invoice(request: Request):
 async def bind_phone(request: Request, body: PhoneBody):
     return json(await service.bind_phone(request.app.ctx.deps, request.ctx.user_id, body.code))
 
-
-@bp.get("/checkout/prefill")
-@openapi.summary("Everything a checkout page needs, in one round trip")
-@openapi.response(200, json_doc(PrefillOut))
-@login_required
-async def checkout_prefill(request: Request):
-    return json(await service.prefill(request.ctx.user_id))

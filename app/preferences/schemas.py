@@ -1,4 +1,4 @@
-"""Request and response models of preferences, addresses, invoice title, phone binding and checkout prefill.
+"""Request and response models of preferences, addresses, invoice title and phone binding.
 
 Request models accept WeChat's own objects (`wx.chooseAddress`, `wx.chooseInvoiceTitle`) as well as our
 snake_case fields. WeChat's camelCase keys are renamed to snake_case *before* validation, so an error always
@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from app.core.settings import PAYMENT_METHODS
-from app.recommendations.schemas import BuyAgainOut, OfferOut, PaymentMethodOut
 
 _PHONE = r"^[0-9+-]{5,32}$"  # digits, `+` and `-` only (DESIGN.md §3)
 _TAX_NUMBER = re.compile(r"^[0-9A-Z]{15,20}$")  # 统一社会信用代码 / 纳税人识别号
@@ -172,17 +171,3 @@ class PreferencesOut(BaseModel):
 class PhoneOut(BaseModel):
     phone_masked: str
 
-
-class WalletOut(BaseModel):
-    balance_fen: int
-    pin_set: bool
-    pin_free_limit_fen: int
-
-
-class PrefillOut(BaseModel):
-    address: Optional[AddressOut]
-    invoice: Optional[InvoiceOut]
-    payment_method: PaymentMethodOut
-    wallet: WalletOut
-    offers: list[OfferOut]
-    buy_again: list[BuyAgainOut]

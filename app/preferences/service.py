@@ -1,4 +1,4 @@
-"""Preferences, saved addresses, the invoice title, phone binding and checkout prefill (DESIGN.md §3).
+"""Preferences, saved addresses, the invoice title, phone binding, and what checkout reads of them (DESIGN.md §3).
 
 The one default address is `Preference.default_address_id`, so there can never be two; every change to it
 is a conditional update, which is what keeps concurrent requests from undoing each other.
@@ -20,9 +20,6 @@ from app.core.security import new_id
 from app.deps import Deps
 from app.preferences.models import Address, InvoiceTitle, Preference
 from app.preferences.schemas import AddressIn, InvoiceIn, PreferencesPatch
-from app.recommendations import service as recommendations
-from app.recommendations.ranking import MethodRecommendation, with_default
-from app.wallet import service as wallet_service
 
 log = logging.getLogger("yijian.preferences")
 
@@ -221,33 +218,14 @@ async def checkout_choices(user_id: str, address_id: Optional[str]) -> tuple[Opt
     return preference, address_view(address, default_id)
 
 
-# Checkout prefill
 
-def choose_payment_method(preference: Optional[Preference], recommendation: MethodRecommendation) -> dict[str, Any]:
-    """The user's default unless rule 1 makes it unusable now; else the recommendation (DESIGN.md §3)."""
-    default = preference.default_payment_method if preference else None
-    return with_default(recommendation, default).to_dict()
-
-
-async def prefill(user_id: str) -> dict[str, Any]:
-    """Everything a checkout page needs, read in parallel (the default address through a subquery), with the
-    recommendations' method, offers and buy-again."""
+async def checkout_defaults(user_id: str) -> tuple[Optional[Preference], Optional[dict], Optional[dict]]:
+    """What checkout prefill shows of the user's own: the preference row, the default address and the invoice
+    title, read in parallel (the default address through a subquery)."""
     default_address = Address.filter(
         user_id=user_id,
         id__in=Subquery(Preference.filter(user_id=user_id).values("default_address_id")),
     ).first()
-    preference, address, invoice, wallet = await asyncio.gather(
-        _preference_or_none(user_id), default_address, InvoiceTitle.get_or_none(user_id=user_id),
-        wallet_service.view(user_id),
-    )
-    recommended = await recommendations.recommend(
-        user_id, known=recommendations.Known(city=address.city if address else None,
-                                             wallet_balance_fen=wallet.balance_fen))
-    return {
-        "address": address_view(address, address.id) if address else None,
-        "invoice": invoice_view(invoice),
-        "payment_method": choose_payment_method(preference, recommended.method),
-        "wallet": wallet.to_dict(),
-        "offers": recommended.offers,
-        "buy_again": recommended.buy_again,
-    }
+    preference, address, invoice = await asyncio.gather(
+        _preference_or_none(user_id), default_address, InvoiceTitle.get_or_none(user_id=user_id))
+    return preference, address_view(address, address.id) if address else None, invoice_view(invoice)

@@ -1,6 +1,7 @@
 """Pricing in one place: cart lines + promotions + context → lines, discounts and payable, in integer fen."""
 
 from app.pricing.domain import (
+    MAX_LINES,
     CartLine,
     Discount,
     Offer,
@@ -17,6 +18,7 @@ from app.pricing.offers import candidate_offers
 from app.pricing.reasons import promotion_reason, zhe
 
 __all__ = [
+    "MAX_LINES",
     "CartLine",
     "Discount",
     "Offer",

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 PROMOTION_KINDS = ("amount_off", "percent_off", "threshold")
+MAX_LINES = 50  # lines in one cart: quote, one-tap, and the recommendations' ?items=
 
 
 class SkipReason(StrEnum):

@@ -9,9 +9,9 @@ from sanic import Blueprint, Request, Sanic
 from sanic_ext import openapi
 
 from app.auth.guard import login_required
-from app.checkout.schemas import MAX_LINES
 from app.core.errors import ValidationFailed
 from app.core.http import json, json_doc
+from app.pricing import MAX_LINES
 from app.recommendations import service, signals
 from app.recommendations.schemas import RecommendationsOut
 
