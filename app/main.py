@@ -9,28 +9,30 @@ from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from tortoise import Tortoise
 
-from app.admin import apidocs
 from app import background  # noqa: F401  registers every feature's background work before the jobs start
+from app.admin import apidocs
+from app.admin.admin_routes import bp as orders_admin_bp
 from app.admin.routes import bp as admin_console_bp
 from app.auth import service as auth_service
 from app.auth.routes import bp as auth_bp
-from app.catalog.routes import admin_bp as catalog_admin_bp, public_bp as catalog_bp
+from app.catalog.admin_routes import bp as catalog_admin_bp
+from app.catalog.routes import bp as catalog_bp
+from app.checkout.routes import bp as checkout_bp
 from app.core import cache, db, disconnects, http, logs
 from app.core.errors import AppError
 from app.core.settings import Settings
 from app.deps import Deps
-from app.operators.routes import bp as operators_bp
-from app.checkout.routes import bp as checkout_bp
 from app.jobs import runner as jobs
 from app.metrics import routes as metrics_routes
+from app.notify.admin_routes import bp as notify_admin_bp
 from app.notify.routes import bp as notify_bp
-from app.orders.admin_routes import bp as orders_admin_bp
+from app.operators.admin_routes import bp as operators_bp
 from app.orders.routes import bp as orders_bp
-from app.recommendations.routes import bp as recommendations_bp
-from app.refunds.routes import bp as refunds_bp
 from app.preferences.routes import bp as preferences_bp
 from app.promotions import cache as promotions_cache, versions as promotion_versions
-from app.promotions.routes import bp as promotions_bp
+from app.promotions.admin_routes import bp as promotions_bp
+from app.recommendations.routes import bp as recommendations_bp
+from app.refunds.admin_routes import bp as refunds_bp
 from app.wallet.admin_routes import bp as wallet_admin_bp
 from app.wallet.routes import bp as wallet_bp
 
@@ -62,7 +64,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     http.install(app)
 
     for bp in (auth_bp, preferences_bp, wallet_bp, operators_bp, catalog_admin_bp, catalog_bp, promotions_bp,
-               wallet_admin_bp, checkout_bp, orders_bp, orders_admin_bp, refunds_bp, notify_bp):
+               wallet_admin_bp, checkout_bp, orders_bp, orders_admin_bp, notify_admin_bp, refunds_bp, notify_bp):
         app.blueprint(bp)
     app.blueprint(recommendations_bp)
     app.blueprint(admin_console_bp)

@@ -195,9 +195,7 @@ async def admin_list(limit: int, before_id: Optional[str], *, status: Optional[s
 
 
 async def admin_detail(order_id: str) -> dict[str, Any]:
-    """One order with its transitions, flags, payments and refunds."""
-    from app.refunds.models import Refund
-
+    """One order with its transitions, flags and payments (its refunds are refunds': app/admin/orders.py)."""
     order = await Order.get_or_none(id=order_id)
     if order is None:
         raise NotFound()
@@ -209,7 +207,4 @@ async def admin_detail(order_id: str) -> dict[str, Any]:
     view["payments"] = [{"id": p.id, "transaction_id": p.transaction_id, "amount_fen": p.amount_fen,
                          "provider": p.provider, "paid_at": p.paid_at}
                         for p in await Payment.filter(order_id=order_id).order_by("id")]
-    view["refunds"] = [{"id": r.id, "amount_fen": r.amount_fen, "status": r.status, "cause": r.cause,
-                        "reason": r.reason, "created_at": r.created_at, "finished_at": r.finished_at}
-                       for r in await Refund.filter(order_id=order_id).order_by("id")]
     return view

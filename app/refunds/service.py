@@ -203,6 +203,13 @@ async def query_and_finish(payments: Payments, refund: Refund) -> str:
                         amount_fen=state.amount_fen)
 
 
+async def refunds_of_order(order_id: str) -> list[dict[str, Any]]:
+    """The order's refunds, oldest first, as the operators' order detail lists them."""
+    return [{"id": r.id, "amount_fen": r.amount_fen, "status": r.status, "cause": r.cause, "reason": r.reason,
+             "created_at": r.created_at, "finished_at": r.finished_at}
+            for r in await Refund.filter(order_id=order_id).order_by("id")]
+
+
 async def apply_notification(payments: Payments, notification: RefundNotification) -> str:
     """A refund notification, checked against the refund it names and applied; answers the verdict the notification
     log keeps. Facts that do not match (another merchant, another order, another amount) change nothing: the order

@@ -13,7 +13,7 @@ from app.core.http import ID, body, json, json_doc
 from app.operators.guard import MANAGE, operator_required
 from app.wallet.credit import MAX_CREDIT_FEN, credit
 
-bp = Blueprint("wallet_admin", url_prefix="/admin/v1/wallets")
+bp = Blueprint("wallet_admin", url_prefix="/admin/v1")
 
 
 class CreditBody(BaseModel):
@@ -37,7 +37,7 @@ class CreditOut(BaseModel):
     entry: LedgerEntryOut
 
 
-@bp.post(f"/<user_id:{ID}>/credit")
+@bp.post(f"/wallets/<user_id:{ID}>/credit")
 @openapi.summary("Credit a user's wallet")
 @openapi.response(201, json_doc(CreditOut))
 @operator_required(*MANAGE)

@@ -11,7 +11,7 @@ from app.operators.guard import MANAGE, READ, operator_required
 from app.promotions import service
 from app.promotions.schemas import PromotionIn, PromotionOut, PromotionPage, PromotionPatch
 
-bp = Blueprint("promotions_admin", url_prefix="/admin/v1/promotions")
+bp = Blueprint("promotions_admin", url_prefix="/admin/v1")
 
 
 def _enabled_filter(request: Request) -> bool | None:
@@ -23,7 +23,7 @@ def _enabled_filter(request: Request) -> bool | None:
     return raw == "true"
 
 
-@bp.get("")
+@bp.get("/promotions")
 @openapi.summary("Promotions, newest first")
 @openapi.parameter("enabled", bool, description="true or false; both when absent")
 @openapi.parameter("limit", int, description="1..100, default 20")
@@ -36,7 +36,7 @@ async def list_promotions(request: Request):
     return json(page(promotions, limit, lambda promotion: promotion["id"]))
 
 
-@bp.post("")
+@bp.post("/promotions")
 @openapi.summary("Create a promotion")
 @openapi.response(201, json_doc(PromotionOut))
 @operator_required(*MANAGE)
@@ -46,7 +46,7 @@ async def create_promotion(request: Request, body: PromotionIn):
     return json(view, status=201)
 
 
-@bp.get(f"/<promotion_id:{ID}>")
+@bp.get(f"/promotions/<promotion_id:{ID}>")
 @openapi.summary("One promotion")
 @openapi.response(200, json_doc(PromotionOut))
 @operator_required(*READ)
@@ -54,7 +54,7 @@ async def get_promotion(request: Request, promotion_id: str):
     return json(await service.get_promotion(promotion_id))
 
 
-@bp.patch(f"/<promotion_id:{ID}>")
+@bp.patch(f"/promotions/<promotion_id:{ID}>")
 @openapi.summary("Change any subset of a promotion; {\"enabled\": false} switches it off everywhere at once")
 @openapi.response(200, json_doc(PromotionOut))
 @operator_required(*MANAGE)

@@ -1,15 +1,15 @@
-"""Operators' view of orders and notifications (DESIGN.md §6 "Orders"): every GET is open to analysts."""
+"""The console's views of orders (DESIGN.md §6 "Orders"), composed here from orders and refunds, which import
+neither each other nor this package: every GET is open to analysts."""
 
 from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic_ext import openapi
 
+from app.admin import orders
 from app.core.errors import ValidationFailed
 from app.core.http import ID, json, page, page_params
-from app.notify import service as notify
 from app.operators.guard import READ, operator_required
-from app.orders import service
 
 bp = Blueprint("orders_admin", url_prefix="/admin/v1")
 
@@ -28,8 +28,7 @@ def _flagged(request: Request) -> bool | None:
 @operator_required(*READ)
 async def list_orders(request: Request):
     limit, cursor = page_params(request)
-    rows = await service.admin_list(limit, cursor, status=request.args.get("status") or None,
-                                    flagged=_flagged(request))
+    rows = await orders.order_list(limit, cursor, status=request.args.get("status") or None, flagged=_flagged(request))
     return json(page(rows, limit, lambda order: order["id"]))
 
 
@@ -37,15 +36,4 @@ async def list_orders(request: Request):
 @openapi.summary("One order with its transitions, flags, payments and refunds")
 @operator_required(*READ)
 async def get_order(request: Request, order_id: str):
-    return json(await service.admin_detail(order_id))
-
-
-@bp.get("/notifications")
-@openapi.summary("WeChat Pay notifications received, newest first (?out_trade_no=, ?verdict=)")
-@operator_required(*READ)
-async def list_notifications(request: Request):
-    limit, cursor = page_params(request)
-    rows = await notify.list_log(limit, cursor, out_trade_no=request.args.get("out_trade_no") or None,
-                                 verdict=request.args.get("verdict") or None)
-    result = page(rows, limit, lambda entry: entry.id)
-    return json({"items": [notify.log_view(e) for e in result["items"]], "next_cursor": result["next_cursor"]})
+    return json(await orders.order_detail(order_id))
