@@ -7,8 +7,9 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.admin import orders
+from app.admin.schemas import AdminOrderDetailOut, AdminOrderPage
 from app.core.errors import ValidationFailed
-from app.core.http import ID, json, page, page_params
+from app.core.http import ID, json, json_doc, page, page_params
 from app.operators.guard import READ, operator_required
 
 bp = Blueprint("orders_admin", url_prefix="/admin/v1")
@@ -25,6 +26,7 @@ def _flagged(request: Request) -> bool | None:
 
 @bp.get("/orders")
 @openapi.summary("Orders, newest first (?status=, ?flagged=true|false)")
+@openapi.response(200, json_doc(AdminOrderPage))
 @operator_required(*READ)
 async def list_orders(request: Request):
     limit, cursor = page_params(request)
@@ -34,6 +36,7 @@ async def list_orders(request: Request):
 
 @bp.get(f"/orders/<order_id:{ID}>")
 @openapi.summary("One order with its transitions, flags, payments and refunds")
+@openapi.response(200, json_doc(AdminOrderDetailOut))
 @operator_required(*READ)
 async def get_order(request: Request, order_id: str):
     return json(await orders.order_detail(order_id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from app.admin.schemas import AdminOrderDetailOut
+from app.core.serialize import view
 from app.orders import service as orders
 from app.refunds import service as refunds
 
@@ -15,6 +17,6 @@ async def order_list(limit: int, before_id: Optional[str], *, status: Optional[s
 
 async def order_detail(order_id: str) -> dict[str, Any]:
     """One order with its transitions, flags and payments (orders'), and its refunds (refunds')."""
-    view = await orders.admin_detail(order_id)
-    view["refunds"] = await refunds.refunds_of_order(order_id)
-    return view
+    history = await orders.admin_detail(order_id)
+    return view(AdminOrderDetailOut, history.order, flags=history.flags, transitions=history.transitions,
+                payments=history.payments, refunds=await refunds.refunds_of_order(order_id))

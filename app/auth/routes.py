@@ -9,13 +9,9 @@ from app.auth import service
 from app.auth.guard import login_required
 from app.auth.schemas import LoginBody, LoginOut, RefreshBody, TokenPairOut
 from app.core.http import body, json, json_doc, no_content
+from app.core.serialize import view
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
-
-
-def _pair(tokens: service.TokenPair) -> dict:
-    return {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
-            "token_type": "Bearer", "expires_in": tokens.expires_in}
 
 
 @bp.post("/login")
@@ -24,9 +20,8 @@ def _pair(tokens: service.TokenPair) -> dict:
 @body(LoginBody)
 async def login(request: Request, body: LoginBody):
     result = await service.login(request.app.ctx.deps, body.code)
-    return json({**_pair(result.tokens), "user": {
-        "id": result.user.id, "is_new_user": result.is_new_user, "has_phone": result.user.phone_enc is not None,
-    }})
+    user = {"id": result.user.id, "is_new_user": result.is_new_user, "has_phone": result.user.phone_enc is not None}
+    return json(view(LoginOut, result.tokens, user=user))
 
 
 @bp.post("/refresh")
@@ -34,7 +29,7 @@ async def login(request: Request, body: LoginBody):
 @openapi.response(200, json_doc(TokenPairOut))
 @body(RefreshBody)
 async def refresh(request: Request, body: RefreshBody):
-    return json(_pair(await service.refresh(request.app.ctx.deps, body.refresh_token)))
+    return json(view(TokenPairOut, await service.refresh(request.app.ctx.deps, body.refresh_token)))
 
 
 @bp.post("/logout")

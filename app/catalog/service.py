@@ -15,24 +15,14 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.catalog.models import Product
-from app.catalog.schemas import ProductIn, ProductPatch
+from app.catalog.schemas import ProductIn, ProductOut, ProductPatch, PublicProductOut
 from app.core.errors import AppError, NotFound
 from app.core.pagination import newest_first
 from app.core.security import new_id
+from app.core.serialize import view
 from app.operators import audit
 
-PUBLIC_FIELDS = ("id", "sku", "name", "price_fen", "stock", "category")
-ADMIN_FIELDS = (*PUBLIC_FIELDS, "on_sale", "created_at", "updated_at")
-
 StockLine = tuple[str, int]  # (product_id, quantity)
-
-
-def public_view(product: Product) -> dict[str, Any]:
-    return {name: getattr(product, name) for name in PUBLIC_FIELDS}
-
-
-def admin_view(product: Product) -> dict[str, Any]:
-    return {name: getattr(product, name) for name in ADMIN_FIELDS}
 
 
 # Operators
@@ -42,11 +32,11 @@ async def create_product(operator_id: str, data: ProductIn) -> dict[str, Any]:
     try:
         async with in_transaction() as connection:
             product = await Product.create(id=new_id("prd"), **data.model_dump(), using_db=connection)
-            view = admin_view(product)
-            await audit.record(connection, operator_id, "product.create", "product", product.id, None, view)
+            created = view(ProductOut, product)
+            await audit.record(connection, operator_id, "product.create", "product", product.id, None, created)
     except IntegrityError:
         raise AppError("SKU_EXISTS", sku=data.sku) from None
-    return view
+    return created
 
 
 async def update_product(operator_id: str, product_id: str, patch: ProductPatch) -> dict[str, Any]:
@@ -55,19 +45,19 @@ async def update_product(operator_id: str, product_id: str, patch: ProductPatch)
         product = await Product.select_for_update().using_db(connection).get_or_none(id=product_id)
         if product is None:
             raise NotFound(product_id=product_id)
-        before = admin_view(product)
+        before = view(ProductOut, product)
         if changes:
             product.update_from_dict(changes)
             await product.save(using_db=connection, update_fields=[*changes, "updated_at"])
             await audit.record(connection, operator_id, "product.update", "product", product.id, before,
-                               admin_view(product))
-    return admin_view(product)
+                               view(ProductOut, product))
+    return view(ProductOut, product)
 
 
 async def list_admin(limit: int, before_id: Optional[str]) -> list[dict[str, Any]]:
     """Every product, off-sale included, newest first; up to limit+1 for `app.core.http.page`."""
     page = newest_first(Product.all(), limit, before_id, id_prefix="prd")
-    return [admin_view(product) for product in await page]
+    return [view(ProductOut, product) for product in await page]
 
 
 # The shop
@@ -76,7 +66,7 @@ async def list_on_sale(limit: int, before_id: Optional[str], category: Optional[
     query = Product.filter(on_sale=True)
     if category:
         query = query.filter(category=category)
-    return [public_view(product) for product in await newest_first(query, limit, before_id, id_prefix="prd")]
+    return [view(PublicProductOut, product) for product in await newest_first(query, limit, before_id, id_prefix="prd")]
 
 
 async def get_on_sale(product_id: str) -> dict[str, Any]:
@@ -84,7 +74,7 @@ async def get_on_sale(product_id: str) -> dict[str, Any]:
     product = await Product.get_or_none(id=product_id, on_sale=True)
     if product is None:
         raise NotFound(product_id=product_id)
-    return public_view(product)
+    return view(PublicProductOut, product)
 
 
 # Checkout

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Optional
 
+from app.checkout.schemas import PrefillOut
+from app.core.serialize import view
 from app.preferences import service as preferences
 from app.preferences.models import Preference
 from app.recommendations import service as recommendations
@@ -26,11 +28,7 @@ async def prefill(user_id: str) -> dict[str, Any]:
     recommended = await recommendations.recommend(
         user_id, known=recommendations.Known(city=address["city"] if address else None,
                                              wallet_balance_fen=wallet.balance_fen))
-    return {
-        "address": address,
-        "invoice": invoice,
-        "payment_method": choose_payment_method(preference, recommended.method),
-        "wallet": wallet.to_dict(),
-        "offers": recommended.offers,
-        "buy_again": recommended.buy_again,
-    }
+    return view(PrefillOut, {
+        "address": address, "invoice": invoice, "payment_method": choose_payment_method(preference, recommended.method),
+        "wallet": wallet, "offers": recommended.offers, "buy_again": recommended.buy_again,
+    })

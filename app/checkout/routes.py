@@ -7,7 +7,7 @@ from sanic_ext import openapi
 
 from app.auth.guard import login_required
 from app.checkout import idempotency, prefill as prefills, service
-from app.checkout.schemas import OneTapBody, PrefillOut, QuoteBody
+from app.checkout.schemas import OneTapBody, OneTapOut, PrefillOut, QuoteBody, QuoteOut
 from app.core.http import body, json, json_doc, parse, read_json
 
 bp = Blueprint("checkout", url_prefix="/api/v1/checkout")
@@ -24,6 +24,7 @@ async def checkout_prefill(request: Request):
 
 @bp.post("/quote")
 @openapi.summary("Price a cart with the best promotions")
+@openapi.response(200, json_doc(QuoteOut))
 @login_required
 @body(QuoteBody)
 async def quote(request: Request, body: QuoteBody):
@@ -34,6 +35,7 @@ async def quote(request: Request, body: QuoteBody):
 @openapi.summary("Price, reserve, create the order and pay (or get wx.requestPayment parameters) in one request")
 @openapi.parameter("Idempotency-Key", str, location="header", required=True)
 @openapi.body(json_doc(OneTapBody))
+@openapi.response(201, json_doc(OneTapOut))
 @login_required
 async def one_tap(request: Request):
     # The contract's order: token (the guard) → Idempotency-Key → body → replay/conflict → ...

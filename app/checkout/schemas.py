@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
 from pydantic import BaseModel, Field, model_validator
 
+from app.orders.schemas import DiscountOut, OrderOut
 from app.preferences.schemas import AddressOut, InvoiceOut
-from app.pricing import MAX_LINES
+from app.pricing import MAX_LINES, PricedLine
 from app.recommendations.schemas import BuyAgainOut, OfferOut, PaymentMethodOut
 from app.wallet.schemas import WalletOut
 
@@ -37,6 +38,41 @@ class OneTapBody(BaseModel):
         if (self.items is None) == (self.reorder_of is None):
             raise ValueError("send either items or reorder_of")
         return self
+
+
+class QuoteOut(BaseModel):
+    lines: list[PricedLine]
+    items_total_fen: int
+    discounts: list[DiscountOut]
+    discount_fen: int
+    payable_fen: int
+    payment_method: str = Field(description="the method it is priced with")
+    address: Optional[AddressOut] = Field(description="the address a one-tap would use (a quote never asks for one)")
+
+
+class RequestPaymentOut(BaseModel):
+    """Exactly what wx.requestPayment takes (DESIGN.md §3 "Checkout")."""
+
+    timeStamp: str
+    nonceStr: str
+    package: str = Field(description="prepay_id=...")
+    signType: str = Field(description="RSA (APIv3); HMAC-SHA256 or MD5 (APIv2)")
+    paySign: str
+
+
+class PrepayOut(BaseModel):
+    method: str = Field(description="wechatpay: WeChat's cashier opens with request_payment")
+    request_payment: RequestPaymentOut
+
+
+class PaidOut(BaseModel):
+    method: str = Field(description="wallet, or wechatpay when the payment was found before the answer")
+    status: str = Field(description="PAID")
+
+
+class OneTapOut(BaseModel):
+    order: OrderOut
+    payment: Union[PrepayOut, PaidOut]
 
 
 class PrefillOut(BaseModel):

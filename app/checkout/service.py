@@ -13,12 +13,12 @@ from tortoise.transactions import in_transaction
 
 from app.catalog.service import reserve_stock, sellable_products
 from app.checkout import idempotency
-from app.checkout.schemas import Item, OneTapBody, QuoteBody
+from app.checkout.schemas import Item, OneTapBody, OneTapOut, QuoteBody, QuoteOut
 from app.core import metrics
 from app.core.clock import now_utc
 from app.core.errors import AppError
 from app.core.security import new_id
-from app.core.serialize import jsonable
+from app.core.serialize import jsonable, view
 from app.core.settings import PAYMENT_METHODS
 from app.deps import Deps
 from app.orders import events as order_events, jobs as order_jobs, service as orders
@@ -51,7 +51,7 @@ class Checkout:
     stock: dict[str, int]  # each product's stock when the cart was read (the transaction takes it for real)
 
     def quote_view(self) -> dict[str, Any]:
-        return {**self.priced.to_dict(), "payment_method": self.payment_method, "address": self.address}
+        return view(QuoteOut, self.priced, payment_method=self.payment_method, address=self.address)
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
             await deps.payments.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
             await order_events.emit_order_paid(connection, order, transaction_id=None, amount_fen=order.payable_fen,
                                                cause="one_tap_wallet")
-            answer = jsonable({"order": orders.order_view(order), "payment": {"method": "wallet", "status": PAID}})
+            answer = _answer(order, {"method": "wallet", "status": PAID})
         # The key is tied to its order in the order's own transaction: no crash can leave one without the other.
         await idempotency.bind(claim, order.id, connection, answer)
         # The rows every buyer contends for (a promotion's budget, a product's stock) are locked last, right
@@ -225,8 +225,8 @@ async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: s
     order = await Order.create(
         id=order_id, user_id=user_id, out_trade_no=out_trade_no_for(order_id), created_at=now,
         listed=paid, next_query_at=None if paid else order_jobs.prepay_due_at(now),
-        status=PAID if paid else PAYING, lines=[_line_view(line) for line in priced.lines],
-        items_total_fen=priced.items_total_fen, discounts=[_discount_view(d) for d in priced.discounts],
+        status=PAID if paid else PAYING, lines=[line.to_dict() for line in priced.lines],
+        items_total_fen=priced.items_total_fen, discounts=[d.to_dict() for d in priced.discounts],
         discount_fen=priced.discount_fen, payable_fen=priced.payable_fen, payment_method=checkout.payment_method,
         provider="wallet" if paid else "wechatpay", provider_api=None if paid else provider_api,
         address=jsonable(checkout.address),
@@ -260,8 +260,7 @@ async def _finish_order(deps: Deps, order: Order, record_id: int) -> OneTapAnswe
             log.warning("prepay failed; order closed", extra={"fields": {"order_id": order.id, "cause": str(exc)}})
             raise _provider_unavailable(order) from None
         return await _stored_answer(record_id, order)
-    payment = {"method": "wechatpay", "request_payment": params.request_payment}
-    answer = jsonable({"order": orders.order_view(order), "payment": payment})
+    answer = _answer(order, {"method": "wechatpay", "request_payment": params.request_payment})
     try:
         async with in_transaction() as connection:
             # Only while the order still waits within its grace: once the jobs took it, they are closing it.
@@ -294,7 +293,7 @@ async def _payment_request(deps: Deps, order: Order, api: str) -> PaymentRequest
 
 
 async def _store_or_replay(order: Order, record_id: int, payment: dict[str, Any]) -> OneTapAnswer:
-    answer = jsonable({"order": orders.order_view(order), "payment": payment})
+    answer = _answer(order, payment)
     async with in_transaction() as connection:
         if await idempotency.finish(record_id, answer, connection):
             return OneTapAnswer(201, answer)
@@ -329,11 +328,6 @@ def _description(order: Order) -> str:
     return first if len(order.lines) == 1 else f"{first}等{len(order.lines)}件商品"
 
 
-def _line_view(line) -> dict[str, Any]:
-    return {"product_id": line.product_id, "name": line.name, "category": line.category,
-            "unit_price_fen": line.unit_price_fen, "quantity": line.quantity, "line_total_fen": line.line_total_fen}
-
-
-def _discount_view(discount) -> dict[str, Any]:
-    return {"promotion_id": discount.promotion_id, "name": discount.name, "amount_fen": discount.amount_fen,
-            "reason": discount.reason}
+def _answer(order: Order, payment: dict[str, Any]) -> dict[str, Any]:
+    """The one-tap's 201 answer, as stored under its key and replayed byte for byte."""
+    return jsonable(view(OneTapOut, {"order": order, "payment": payment}))

@@ -105,12 +105,6 @@ def _verified(handled: _Handled, event_type: Optional[str], out_trade_no: Any) -
     handled.out_trade_no = out_trade_no if isinstance(out_trade_no, str) else None
 
 
-def log_view(entry: NotificationLog) -> dict[str, Any]:
-    return {"id": entry.id, "endpoint": entry.endpoint, "headers": entry.headers, "body": entry.body,
-            "body_size": entry.body_size, "body_truncated": entry.body_truncated, "verdict": entry.verdict, "event_type": entry.event_type, "out_trade_no": entry.out_trade_no,
-            "answer": {"status": entry.answer_status, "body": entry.answer_body}, "received_at": entry.received_at}
-
-
 async def list_log(limit: int, before_id: Optional[str], *, out_trade_no: Optional[str] = None,
                    verdict: Optional[str] = None) -> list[NotificationLog]:
     """Newest first; up to limit+1 entries for `app.core.http.page`."""

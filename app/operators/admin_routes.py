@@ -6,6 +6,7 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.core.http import body, json, json_doc, page, page_params
+from app.core.serialize import view
 from app.operators import audit, service
 from app.operators.guard import ADMIN_ONLY, READ, operator_required
 from app.operators.schemas import AuditPage, LoginBody, LoginOut, OperatorIn, OperatorList, OperatorOut
@@ -21,7 +22,7 @@ async def login(request: Request, body: LoginBody):
     # The peer's address, or the client's as a trusted proxy reports it (Sanic's PROXIES_COUNT, REAL_IP_HEADER).
     source = request.remote_addr or request.ip
     token = await service.login(request.app.ctx.deps, body.username, body.password, source)
-    return json({"access_token": token.access_token, "expires_in": token.expires_in})
+    return json(view(LoginOut, token))
 
 
 @bp.get("/operators")
@@ -29,7 +30,7 @@ async def login(request: Request, body: LoginBody):
 @openapi.response(200, json_doc(OperatorList))
 @operator_required(*ADMIN_ONLY)
 async def list_operators(request: Request):
-    return json({"items": await service.list_operators(), "next_cursor": None})
+    return json(view(OperatorList, {"items": await service.list_operators(), "next_cursor": None}))
 
 
 @bp.post("/operators")
@@ -40,7 +41,7 @@ async def list_operators(request: Request):
 async def create_operator(request: Request, body: OperatorIn):
     operator = await service.create_operator(body.username, body.password, body.role,
                                              by_operator_id=request.ctx.operator.id)
-    return json(service.operator_view(operator), status=201)
+    return json(view(OperatorOut, operator), status=201)
 
 
 @bp.get("/audit")

@@ -8,7 +8,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.core.pagination import newest_first
 from app.core.security import new_id
+from app.core.serialize import view
 from app.operators.models import AuditEntry
+from app.operators.schemas import AuditOut
 
 
 async def record(connection: BaseDBAsyncClient, operator_id: str, action: str, target_type: str, target_id: str,
@@ -20,12 +22,6 @@ async def record(connection: BaseDBAsyncClient, operator_id: str, action: str, t
     )
 
 
-def entry_view(entry: AuditEntry) -> dict[str, Any]:
-    return {"id": entry.id, "operator_id": entry.operator_id, "action": entry.action,
-            "target_type": entry.target_type, "target_id": entry.target_id,
-            "before": entry.before, "after": entry.after, "at": entry.at}
-
-
 async def list_entries(limit: int, before_id: Optional[str], *, action: Optional[str] = None,
                        target_id: Optional[str] = None) -> list[dict[str, Any]]:
     """Newest first (ids sort by creation time); up to limit+1 entries for `app.core.http.page`."""
@@ -34,4 +30,4 @@ async def list_entries(limit: int, before_id: Optional[str], *, action: Optional
         query = query.filter(action=action)
     if target_id:
         query = query.filter(target_id=target_id)
-    return [entry_view(entry) for entry in await newest_first(query, limit, before_id, id_prefix="aud")]
+    return [view(AuditOut, entry) for entry in await newest_first(query, limit, before_id, id_prefix="aud")]

@@ -17,8 +17,10 @@ from app.core.clock import now_utc
 from app.core.errors import AppError, AuthError, ValidationFailed
 from app.core.lockout import Columns, Lockout
 from app.core.security import AUDIENCE_ADMIN, TokenClaims, new_id, slow_hash, slow_verify
+from app.core.serialize import view
 from app.operators import audit, throttle
 from app.operators.models import Operator
+from app.operators.schemas import OperatorOut
 from app.operators.roles import OPERATOR, ROLES
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
@@ -44,11 +46,6 @@ def _dummy_hash() -> str:
     return slow_hash(new_id("dummy"))
 
 
-def operator_view(operator: Operator) -> dict[str, Any]:
-    return {"id": operator.id, "username": operator.username, "role": operator.role,
-            "created_at": operator.created_at}
-
-
 async def create_operator(username: str, password: str, role: str = OPERATOR, *,
                           by_operator_id: Optional[str] = None) -> Operator:
     """A new account. Reusing a username is VALIDATION_FAILED on `username`."""
@@ -63,14 +60,14 @@ async def create_operator(username: str, password: str, role: str = OPERATOR, *,
                                              role=role, using_db=connection)
             if by_operator_id is not None:
                 await audit.record(connection, by_operator_id, "operator.create", "operator", operator.id,
-                                   None, operator_view(operator))
+                                   None, view(OperatorOut, operator))
     except IntegrityError:
         raise ValidationFailed.one("username", "is taken") from None
     return operator
 
 
 async def list_operators() -> list[dict[str, Any]]:
-    return [operator_view(operator) for operator in await Operator.all().order_by("id")]
+    return [view(OperatorOut, operator) for operator in await Operator.all().order_by("id")]
 
 
 def _locked(locked_until: datetime) -> AppError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -13,11 +15,13 @@ from app.catalog.service import release_stock
 from app.core.clock import now_utc
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import newest_first
+from app.core.serialize import view
 from app.orders import events
 from app.orders.models import (
     CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, STATUSES, Order, OrderFlag,
     OrderEvent, OrderPromotion, OrderTransition, Payment,
 )
+from app.orders.schemas import AdminOrderOut
 from app.payments import AlreadyPaid, PaymentProviderError
 from app.promotions import service as promotions
 
@@ -27,6 +31,16 @@ if TYPE_CHECKING:  # the container is built above this layer; services only use 
 EVER_PAID = (PAID, REFUNDING, REFUNDED, PARTIALLY_REFUNDED)
 
 
+@dataclass(frozen=True)
+class OrderHistory:
+    """What orders keep of one order besides the order itself."""
+
+    order: Order
+    transitions: list[OrderTransition]
+    flags: list[OrderFlag]
+    payments: list[Payment]
+
+
 async def flag(order_id: str, kind: str, detail: dict[str, Any]) -> bool:
     """Flag an order for operators, once per kind (the first detail is kept). True if newly flagged."""
     try:
@@ -34,17 +48,6 @@ async def flag(order_id: str, kind: str, detail: dict[str, Any]) -> bool:
     except IntegrityError:
         return False
     return True
-
-
-def order_view(order: Order) -> dict[str, Any]:
-    """The contract's order object (DESIGN.md §3 "Orders"), the same in lists, details and one-tap."""
-    return {
-        "id": order.id, "out_trade_no": order.out_trade_no, "status": order.status,
-        "lines": order.lines, "items_total_fen": order.items_total_fen, "discounts": order.discounts,
-        "discount_fen": order.discount_fen, "payable_fen": order.payable_fen,
-        "payment_method": order.payment_method, "address": order.address, "invoice": order.invoice,
-        "created_at": order.created_at, "expires_at": order.expires_at, "paid_at": order.paid_at,
-    }
 
 
 async def transition(order_id: str, from_status: str, to_status: str, cause: str,
@@ -169,13 +172,6 @@ async def promotion_uses(user_id: str, promotion_ids: Iterable[str]) -> dict[str
 # -- operators' view (DESIGN.md §6 "Orders") ---------------------------------------------------------
 
 
-def admin_order_view(order: Order, flag_kinds: list[str]) -> dict[str, Any]:
-    return {**order_view(order), "user_id": order.user_id, "provider": order.provider,
-            "transaction_id": order.transaction_id, "refunded_fen": order.refunded_fen,
-            "closed_at": order.closed_at, "close_cause": order.close_cause, "listed": order.listed,
-            "flags": flag_kinds}
-
-
 async def admin_list(limit: int, before_id: Optional[str], *, status: Optional[str] = None,
                      flagged: Optional[bool] = None) -> list[dict[str, Any]]:
     """Every order (unlisted ones too), newest first; up to limit+1 for `app.core.http.page`."""
@@ -191,20 +187,16 @@ async def admin_list(limit: int, before_id: Optional[str], *, status: Optional[s
     kinds: dict[str, list[str]] = {}
     for order_id, kind in await OrderFlag.filter(order_id__in=[o.id for o in rows]).values_list("order_id", "kind"):
         kinds.setdefault(order_id, []).append(kind)
-    return [admin_order_view(order, sorted(kinds.get(order.id, []))) for order in rows]
+    return [view(AdminOrderOut, order, flags=sorted(kinds.get(order.id, []))) for order in rows]
 
 
-async def admin_detail(order_id: str) -> dict[str, Any]:
-    """One order with its transitions, flags and payments (its refunds are refunds': app/admin/orders.py)."""
+async def admin_detail(order_id: str) -> OrderHistory:
+    """One order with its transitions, flags and payments, oldest first (its refunds are refunds':
+    app/admin/orders.py puts the two together)."""
     order = await Order.get_or_none(id=order_id)
     if order is None:
         raise NotFound()
-    flags = await OrderFlag.filter(order_id=order_id).order_by("id")
-    view = admin_order_view(order, [f.kind for f in flags])
-    view["flags"] = [{"kind": f.kind, "detail": f.detail, "at": f.at} for f in flags]
-    view["transitions"] = [{"from": t.from_status, "to": t.to_status, "cause": t.cause, "at": t.at}
-                           for t in await OrderTransition.filter(order_id=order_id).order_by("id")]
-    view["payments"] = [{"id": p.id, "transaction_id": p.transaction_id, "amount_fen": p.amount_fen,
-                         "provider": p.provider, "paid_at": p.paid_at}
-                        for p in await Payment.filter(order_id=order_id).order_by("id")]
-    return view
+    transitions, flags, payments = await asyncio.gather(
+        OrderTransition.filter(order_id=order_id).order_by("id"), OrderFlag.filter(order_id=order_id).order_by("id"),
+        Payment.filter(order_id=order_id).order_by("id"))
+    return OrderHistory(order, transitions, flags, payments)

@@ -17,9 +17,12 @@ from app.auth.models import User
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import newest_first
 from app.core.security import new_id
+from app.core.serialize import view
 from app.deps import Deps
 from app.preferences.models import Address, InvoiceTitle, Preference
-from app.preferences.schemas import AddressIn, InvoiceIn, PreferencesPatch
+from app.preferences.schemas import (
+    AddressIn, AddressOut, InvoiceIn, InvoiceOut, PhoneOut, PreferencesOut, PreferencesPatch,
+)
 
 log = logging.getLogger("yijian.preferences")
 
@@ -27,29 +30,20 @@ ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail", "po
 INVOICE_FIELDS = ("type", "title", "tax_number", "company_address", "telephone", "bank_name", "bank_account")
 
 
-# Views: what the API answers, built from the models.
+# What the API answers (the response models of schemas.py)
 
 def address_view(address: Address, default_address_id: Optional[str]) -> dict[str, Any]:
-    view = {name: getattr(address, name) for name in ("id", *ADDRESS_FIELDS)}
-    view.update(is_default=address.id == default_address_id,
-                created_at=address.created_at, updated_at=address.updated_at)
-    return view
+    """Whether an address is the default is the preference's to say, not the address row's."""
+    return view(AddressOut, address, is_default=address.id == default_address_id)
 
 
 def invoice_view(invoice: Optional[InvoiceTitle]) -> Optional[dict[str, Any]]:
-    if invoice is None:
-        return None
-    return {**{name: getattr(invoice, name) for name in INVOICE_FIELDS}, "updated_at": invoice.updated_at}
+    return None if invoice is None else view(InvoiceOut, invoice)
 
 
 def preferences_view(preference: Optional[Preference], invoice: Optional[InvoiceTitle]) -> dict[str, Any]:
-    """A user without a Preference row has the defaults: no method, no address, one-tap on."""
-    return {
-        "default_payment_method": preference.default_payment_method if preference else None,
-        "default_address_id": preference.default_address_id if preference else None,
-        "invoice": invoice_view(invoice),
-        "one_tap_enabled": preference.one_tap_enabled if preference else True,
-    }
+    """A user without a Preference row has its defaults (an unsaved row): no method, no address, one-tap on."""
+    return view(PreferencesOut, preference or Preference(), invoice=invoice_view(invoice))
 
 
 # Preferences
@@ -195,7 +189,7 @@ async def bind_phone(deps: Deps, user_id: str, code: str) -> dict[str, str]:
         phone_enc=deps.cipher.encrypt(phone, context=f"phone:{user_id}"), phone_masked=masked,
     )
     log.info("phone bound", extra={"fields": {"user_id": user_id}})  # never the number, not even masked
-    return {"phone_masked": masked}
+    return view(PhoneOut, {"phone_masked": masked})
 
 
 # Checkout

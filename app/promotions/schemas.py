@@ -145,8 +145,8 @@ class PromotionOut(BaseModel):
     stackable: bool
     per_user_limit: Optional[int]
     budget_fen: Optional[int]
-    budget_used_fen: int
     conditions: dict[str, Any]
+    budget_used_fen: int
     created_at: datetime
     updated_at: datetime
     version: int

@@ -19,19 +19,15 @@ from tortoise.transactions import in_transaction
 from app.core.errors import NotFound
 from app.core.pagination import newest_first
 from app.core.security import new_id
+from app.core.serialize import view
 from app.operators import audit
 from app.pricing.domain import PromotionRule
 from app.promotions import versions
 from app.promotions.models import Promotion
-from app.promotions.schemas import PromotionIn, PromotionPatch, normalise
+from app.promotions.schemas import PromotionIn, PromotionOut, PromotionPatch, normalise
 
 STATE_FIELDS = ("name", "kind", "amount_off_fen", "percent_off", "threshold_fen", "enabled", "starts_at", "ends_at",
                 "priority", "stackable", "per_user_limit", "budget_fen", "conditions")
-VIEW_FIELDS = ("id", *STATE_FIELDS, "budget_used_fen", "created_at", "updated_at", "version")
-
-
-def promotion_view(promotion: Promotion) -> dict[str, Any]:
-    return {name: getattr(promotion, name) for name in VIEW_FIELDS}
 
 
 def to_rule(promotion: Promotion) -> PromotionRule:
@@ -82,11 +78,11 @@ async def create_promotion(redis: Redis, operator_id: str, data: PromotionIn) ->
     await versions.ensure_row()
     async with in_transaction() as connection:
         promotion = await Promotion.create(id=new_id("pro"), **state, using_db=connection)
-        view = promotion_view(promotion)
-        await audit.record(connection, operator_id, "promotion.create", "promotion", promotion.id, None, view)
+        created = view(PromotionOut, promotion)
+        await audit.record(connection, operator_id, "promotion.create", "promotion", promotion.id, None, created)
         await versions.bump_in(connection)
     await versions.announce(redis)
-    return view
+    return created
 
 
 async def update_promotion(redis: Redis, operator_id: str, promotion_id: str,
@@ -99,13 +95,13 @@ async def update_promotion(redis: Redis, operator_id: str, promotion_id: str,
         promotion = await Promotion.select_for_update().using_db(connection).get_or_none(id=promotion_id)
         if promotion is None:
             raise NotFound(promotion_id=promotion_id)
-        before = promotion_view(promotion)
+        before = view(PromotionOut, promotion)
         if not changes:
             return before
         state = normalise({**{name: before[name] for name in STATE_FIELDS}, **changes})
         promotion.update_from_dict({**state, "version": promotion.version + 1})
         await promotion.save(using_db=connection)
-        after = promotion_view(promotion)
+        after = view(PromotionOut, promotion)
         await audit.record(connection, operator_id, "promotion.update", "promotion", promotion.id, before, after)
         await versions.bump_in(connection)
     await versions.announce(redis)
@@ -116,7 +112,7 @@ async def get_promotion(promotion_id: str) -> dict[str, Any]:
     promotion = await Promotion.get_or_none(id=promotion_id)
     if promotion is None:
         raise NotFound(promotion_id=promotion_id)
-    return promotion_view(promotion)
+    return view(PromotionOut, promotion)
 
 
 async def list_promotions(limit: int, before_id: Optional[str], enabled: Optional[bool] = None) -> list[dict[str, Any]]:
@@ -125,4 +121,4 @@ async def list_promotions(limit: int, before_id: Optional[str], enabled: Optiona
     if enabled is not None:
         query = query.filter(enabled=enabled)
     page = newest_first(query, limit, before_id, id_prefix="pro")
-    return [promotion_view(promotion) for promotion in await page]
+    return [view(PromotionOut, promotion) for promotion in await page]

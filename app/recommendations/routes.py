@@ -11,6 +11,7 @@ from sanic_ext import openapi
 from app.auth.guard import login_required
 from app.core.errors import ValidationFailed
 from app.core.http import json, json_doc
+from app.core.serialize import view
 from app.pricing import MAX_LINES
 from app.recommendations import service, signals
 from app.recommendations.schemas import RecommendationsOut
@@ -52,4 +53,4 @@ def parse_items(values: list[str]) -> Optional[list[tuple[str, int]]]:
 @login_required
 async def recommendations(request: Request):
     items = parse_items(request.get_args(keep_blank_values=True).getlist("items"))  # `items=` is a bad cart too
-    return json((await service.recommend(request.ctx.user_id, items)).to_dict())
+    return json(view(RecommendationsOut, (await service.recommend(request.ctx.user_id, items)).to_dict()))

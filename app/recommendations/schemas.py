@@ -1,5 +1,5 @@
-"""Response models of `GET /api/v1/recommendations` (DESIGN.md §3), also used by checkout prefill; they document
-the API (OpenAPI) and the tests validate answers against them."""
+"""Response models of `GET /api/v1/recommendations` (DESIGN.md §3), also used by checkout prefill: the answers are
+made through them, and they document the API (OpenAPI)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,13 @@ class OfferOut(BaseModel):
     name: str
     kind: str
     reason: str
-    discount_fen: Optional[int] = Field(None, description="what it takes off the cart (only with items)")
-    shortfall_fen: Optional[int] = Field(None, description="what a threshold still needs (only with items)")
-    hint: Optional[str] = Field(None, description="再买 ¥12.00 可减 ¥20.00, when the shortfall is within 30 % of the cart")
+    # Absent, not null, where they do not apply (DESIGN.md §3 `"discount_fen"?`).
+    discount_fen: Optional[int] = Field(None, description="what it takes off the cart (only with items)",
+                                        exclude_if=lambda value: value is None)
+    shortfall_fen: Optional[int] = Field(None, description="what a threshold still needs (only with items)",
+                                         exclude_if=lambda value: value is None)
+    hint: Optional[str] = Field(None, description="再买 ¥12.00 可减 ¥20.00, when the shortfall is within 30 % of the cart",
+                                exclude_if=lambda value: value is None)
 
 
 class BuyAgainOut(BaseModel):

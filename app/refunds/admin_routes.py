@@ -9,7 +9,7 @@ from app.checkout.idempotency import check_key
 from app.core.http import ID, json, json_doc, parse, read_json
 from app.operators.guard import MANAGE, operator_required
 from app.refunds import service
-from app.refunds.schemas import RefundBody
+from app.refunds.schemas import RefundBody, RefundOut
 
 bp = Blueprint("refunds_admin", url_prefix="/admin/v1")
 
@@ -17,6 +17,7 @@ bp = Blueprint("refunds_admin", url_prefix="/admin/v1")
 @bp.post(f"/orders/<order_id:{ID}>/refund")
 @openapi.summary("Refund a paid order in full or in part (Idempotency-Key required)")
 @openapi.definition(body=json_doc(RefundBody))
+@openapi.response(201, json_doc(RefundOut))
 @operator_required(*MANAGE)
 async def refund_order(request: Request, order_id: str):
     key = check_key(request.headers.get("idempotency-key"))  # the same rule as one-tap's keys

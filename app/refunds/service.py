@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from app.core.clock import now_utc
 from app.core.errors import AppError, NotFound
 from app.core.security import new_id
+from app.core.serialize import view
 from app.jobs import outbox
 from app.operators import audit
 from app.orders import service as orders
@@ -31,6 +32,7 @@ from app.payments import ProviderRejected, ProviderUnavailable, RefundNotificati
 from app.payments.registry import REFUND, Payments
 from app.refunds import schedule
 from app.refunds.models import FAILED, PROCESSING, SUCCESS, Refund
+from app.refunds.schemas import RefundOut
 from app.wallet import ledger
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
@@ -54,14 +56,6 @@ class RefundAnswer:
 
 class _OrderMoved(Exception):
     """The order changed between our read and our conditional update: read it again."""
-
-
-def refund_view(refund: Refund) -> dict[str, Any]:
-    return {"id": refund.id, "order_id": refund.order_id, "out_refund_no": refund.out_refund_no,
-            "amount_fen": refund.amount_fen, "status": refund.status, "reason": refund.reason,
-            "cause": refund.cause, "provider": refund.provider, "provider_refund_id": refund.provider_refund_id,
-            "created_by": refund.created_by, "created_at": refund.created_at, "finished_at": refund.finished_at,
-            "failure": refund.failure}
 
 
 def _hash(amount_fen: int, reason: str) -> str:
@@ -114,7 +108,7 @@ async def request_refund(deps: Deps, operator_id: str, order_id: str, amount_fen
             refund, error = await submit(payments, refund.id)
             if error is not None:
                 raise error
-        return RefundAnswer(refund_view(refund))
+        return RefundAnswer(view(RefundOut, refund))
     raise AppError("IDEMPOTENCY_KEY_IN_USE")
 
 
@@ -140,7 +134,7 @@ async def _reserve(payments: Payments, order: Order, refund: Refund, operator_id
                                          order_id=order.id, reason=refund.reason or "订单退款")
         await audit.record(connection, operator_id, "order.refund", "order", order.id,
                            {"status": order.status, "refunded_fen": order.refunded_fen},
-                           {"status": to_status, "refunded_fen": total, "refund": refund_view(refund)})
+                           {"status": to_status, "refunded_fen": total, "refund": view(RefundOut, refund)})
 
 
 async def _replay(payments: Payments, refund: Refund, request_hash: str) -> RefundAnswer:
@@ -150,7 +144,7 @@ async def _replay(payments: Payments, refund: Refund, request_hash: str) -> Refu
         refund, error = await submit(payments, refund.id)  # WeChat never confirmed it: ask again, same out_refund_no
         if error is not None:
             raise error
-    return RefundAnswer(refund_view(refund), replayed=True)
+    return RefundAnswer(view(RefundOut, refund), replayed=True)
 
 
 async def create_automatic(connection: BaseDBAsyncClient, order: Order, amount_fen: int, provider: str) -> Refund:
@@ -203,11 +197,9 @@ async def query_and_finish(payments: Payments, refund: Refund) -> str:
                         amount_fen=state.amount_fen)
 
 
-async def refunds_of_order(order_id: str) -> list[dict[str, Any]]:
-    """The order's refunds, oldest first, as the operators' order detail lists them."""
-    return [{"id": r.id, "amount_fen": r.amount_fen, "status": r.status, "cause": r.cause, "reason": r.reason,
-             "created_at": r.created_at, "finished_at": r.finished_at}
-            for r in await Refund.filter(order_id=order_id).order_by("id")]
+async def refunds_of_order(order_id: str) -> list[Refund]:
+    """The order's refunds, oldest first (the operators' order detail lists them)."""
+    return await Refund.filter(order_id=order_id).order_by("id")
 
 
 async def apply_notification(payments: Payments, notification: RefundNotification) -> str:

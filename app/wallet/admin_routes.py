@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Optional
-
-from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.core.http import ID, body, json, json_doc
 from app.operators.guard import MANAGE, operator_required
-from app.wallet.credit import MAX_CREDIT_FEN, credit
+from app.wallet.credit import credit
+from app.wallet.schemas import CreditBody, CreditOut
 
 bp = Blueprint("wallet_admin", url_prefix="/admin/v1")
-
-
-class CreditBody(BaseModel):
-    amount_fen: int = Field(ge=1, le=MAX_CREDIT_FEN, strict=True)
-    reason: str = Field(min_length=1, max_length=200)
-
-
-class LedgerEntryOut(BaseModel):
-    id: str
-    kind: str
-    amount_fen: int
-    balance_after_fen: int
-    reason: str
-    order_id: Optional[str]
-    created_at: datetime
-
-
-class CreditOut(BaseModel):
-    user_id: str
-    balance_fen: int
-    entry: LedgerEntryOut
 
 
 @bp.post(f"/wallets/<user_id:{ID}>/credit")

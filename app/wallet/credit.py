@@ -12,16 +12,10 @@ from tortoise.transactions import in_transaction
 from app.auth.models import User
 from app.core.errors import NotFound
 from app.operators import audit
+from app.core.serialize import view
 from app.wallet import ledger
-from app.wallet.models import LedgerEntry, Wallet
-
-MAX_CREDIT_FEN = 1_000_000  # 10,000 yuan per credit
-
-
-def entry_view(entry: LedgerEntry) -> dict[str, Any]:
-    return {"id": entry.id, "kind": entry.kind, "amount_fen": entry.amount_fen,
-            "balance_after_fen": entry.balance_after_fen, "reason": entry.reason,
-            "order_id": entry.order_id, "created_at": entry.created_at}
+from app.wallet.models import Wallet
+from app.wallet.schemas import CreditOut, LedgerEntryOut
 
 
 async def credit(operator_id: str, user_id: str, amount_fen: int, reason: str) -> dict[str, Any]:
@@ -32,7 +26,7 @@ async def credit(operator_id: str, user_id: str, amount_fen: int, reason: str) -
     await Wallet.get_or_create(user_id=user_id)
     async with in_transaction() as connection:
         entry = await ledger.credit(connection, user_id, amount_fen, kind=ledger.CREDIT, reason=reason)
-        balance, view = entry.balance_after_fen, entry_view(entry)
+        balance, entered = entry.balance_after_fen, view(LedgerEntryOut, entry)
         await audit.record(connection, operator_id, "wallet.credit", "wallet", user_id,
-                           {"balance_fen": balance - amount_fen}, {"balance_fen": balance, "entry": view})
-    return {"user_id": user_id, "balance_fen": balance, "entry": view}
+                           {"balance_fen": balance - amount_fen}, {"balance_fen": balance, "entry": entered})
+    return view(CreditOut, {"user_id": user_id, "balance_fen": balance, "entry": entered})

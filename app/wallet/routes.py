@@ -7,16 +7,11 @@ from sanic_ext import openapi
 
 from app.auth.guard import login_required
 from app.core.http import body, json, json_doc, no_content, page, page_params
+from app.core.serialize import view
 from app.wallet import service
-from app.wallet.schemas import SetPinBody, WalletOut, WalletPatch
+from app.wallet.schemas import LedgerPage, SetPinBody, WalletOut, WalletPatch
 
 bp = Blueprint("wallet", url_prefix="/api/v1/wallet")
-
-
-def _entry(entry) -> dict:
-    return {"id": entry.id, "kind": entry.kind, "amount_fen": entry.amount_fen,
-            "balance_after_fen": entry.balance_after_fen, "reason": entry.reason, "order_id": entry.order_id,
-            "created_at": entry.created_at}
 
 
 @bp.get("")
@@ -24,7 +19,7 @@ def _entry(entry) -> dict:
 @openapi.response(200, json_doc(WalletOut))
 @login_required
 async def get_wallet(request: Request):
-    return json((await service.view(request.ctx.user_id)).to_dict())
+    return json((await service.view(request.ctx.user_id)).model_dump())
 
 
 @bp.patch("")
@@ -33,7 +28,8 @@ async def get_wallet(request: Request):
 @login_required
 @body(WalletPatch)
 async def patch_wallet(request: Request, body: WalletPatch):
-    return json((await service.set_pin_free_limit(request.ctx.user_id, body.pin_free_limit_fen, body.pin)).to_dict())
+    wallet = await service.set_pin_free_limit(request.ctx.user_id, body.pin_free_limit_fen, body.pin)
+    return json(wallet.model_dump())
 
 
 @bp.put("/pin")
@@ -48,9 +44,9 @@ async def put_pin(request: Request, body: SetPinBody):
 
 @bp.get("/ledger")
 @openapi.summary("Wallet ledger, newest first")
+@openapi.response(200, json_doc(LedgerPage))
 @login_required
 async def ledger(request: Request):
     limit, cursor = page_params(request)
     entries = await service.ledger_page(request.ctx.user_id, limit, cursor)
-    result = page(entries, limit, lambda entry: entry.id)
-    return json({"items": [_entry(e) for e in result["items"]], "next_cursor": result["next_cursor"]})
+    return json(view(LedgerPage, page(entries, limit, lambda entry: entry.id)))

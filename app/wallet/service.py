@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tortoise.exceptions import IntegrityError
 
 from app.core.pagination import newest_first
 from app.wallet import pin as pins
 from app.wallet.models import LedgerEntry, Wallet
-
-PIN_FREE_LIMIT_MAX_FEN = 30_000
-
-
-@dataclass(frozen=True)
-class WalletView:
-    balance_fen: int
-    pin_set: bool
-    pin_free_limit_fen: int
-
-    def to_dict(self) -> dict:
-        return {"balance_fen": self.balance_fen, "pin_set": self.pin_set,
-                "pin_free_limit_fen": self.pin_free_limit_fen}
+from app.wallet.schemas import WalletOut
 
 
-def _view(wallet: Wallet) -> WalletView:
-    return WalletView(wallet.balance_fen, wallet.pin_hash is not None, wallet.pin_free_limit_fen)
+def _out(wallet: Wallet) -> WalletOut:
+    return WalletOut(balance_fen=wallet.balance_fen, pin_set=wallet.pin_hash is not None,
+                     pin_free_limit_fen=wallet.pin_free_limit_fen)
 
 
-async def view(user_id: str) -> WalletView:
+async def view(user_id: str) -> WalletOut:
+    """The user's wallet as the API answers it; no wallet row yet is an empty wallet without a PIN."""
     wallet = await Wallet.get_or_none(user_id=user_id)
-    return WalletView(0, False, 0) if wallet is None else _view(wallet)
+    return WalletOut(balance_fen=0, pin_set=False, pin_free_limit_fen=0) if wallet is None else _out(wallet)
 
 
 async def get_or_create_wallet(user_id: str) -> Wallet:
@@ -54,11 +42,11 @@ async def set_pin(user_id: str, new_pin: str, current_pin: str | None) -> None:
         await Wallet.filter(user_id=user_id).update(pin_hash=await pins.hash_pin(new_pin))
 
 
-async def set_pin_free_limit(user_id: str, limit_fen: int, pin: str | None) -> WalletView:
+async def set_pin_free_limit(user_id: str, limit_fen: int, pin: str | None) -> WalletOut:
     wallet = await get_or_create_wallet(user_id)
     async with pins.pin_checked(wallet, pin):
         await Wallet.filter(user_id=user_id).update(pin_free_limit_fen=limit_fen)
-    return _view(await Wallet.get(user_id=user_id))
+    return _out(await Wallet.get(user_id=user_id))
 
 
 async def ledger_page(user_id: str, limit: int, before_id: str | None) -> list[LedgerEntry]:
