@@ -1,21 +1,9 @@
-"""Payments: the provider interface (`interface.py`), the providers (`providers/`) and those of a process (`registry.py`)."""
+"""Payments: the provider interface (`interface.py`), the providers (`providers/`), a process's own (`registry.py`)."""
 
 from app.payments.interface import (
-    AlreadyPaid,
-    Notification,
-    NotificationRejected,
-    PaymentParams,
-    PaymentProvider,
-    PaymentProviderError,
-    PaymentRequest,
-    ProviderRejected,
-    ProviderUnavailable,
-    RefundNotFound,
-    RefundNotification,
-    RefundRequest,
-    RefundResult,
-    TransactionNotification,
-    TransactionResult,
+    AlreadyPaid, Notification, NotificationRejected, PaymentParams, PaymentProvider, PaymentProviderError,
+    PaymentRequest, ProviderRejected, ProviderUnavailable, RefundNotFound, RefundNotification, RefundRequest,
+    RefundResult, TransactionNotification, TransactionResult,
 )
 
 __all__ = [

@@ -1,15 +1,7 @@
 """Pricing in one place: cart lines + promotions + context → lines, discounts and payable, in integer fen."""
 
 from app.pricing.domain import (
-    MAX_LINES,
-    CartLine,
-    Discount,
-    Offer,
-    PricedLine,
-    PriceResult,
-    PricingContext,
-    PromotionRule,
-    SkipReason,
+    MAX_LINES, CartLine, Discount, Offer, PricedLine, PriceResult, PricingContext, PromotionRule, SkipReason,
     Skipped,
 )
 from app.pricing.engine import price

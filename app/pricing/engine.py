@@ -7,14 +7,7 @@ from collections.abc import Sequence
 from app.pricing.amounts import Assessment, assess
 from app.pricing.conditions import validate_context
 from app.pricing.domain import (
-    CartLine,
-    Discount,
-    PricedLine,
-    PriceResult,
-    PricingContext,
-    PromotionRule,
-    SkipReason,
-    Skipped,
+    CartLine, Discount, PricedLine, PriceResult, PricingContext, PromotionRule, SkipReason, Skipped,
 )
 from app.pricing.money import require_int
 from app.pricing.reasons import promotion_reason

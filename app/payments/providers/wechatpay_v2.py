@@ -12,20 +12,9 @@ import httpx
 
 from app.core.clock import CHINA_TZ
 from app.payments.interface import (
-    AlreadyPaid,
-    Notification,
-    NotificationRejected,
-    PaymentParams,
-    PaymentRequest,
-    ProviderRejected,
-    ProviderUnavailable,
-    RefundNotFound,
-    RefundNotification,
-    RefundRequest,
-    RefundResult,
-    TransactionNotification,
-    TransactionResult,
-    malformed_content,
+    AlreadyPaid, Notification, NotificationRejected, PaymentParams, PaymentRequest, ProviderRejected,
+    ProviderUnavailable, RefundNotFound, RefundNotification, RefundRequest, RefundResult, TransactionNotification,
+    TransactionResult, malformed_content,
 )
 from app.payments.providers import apiv2_codec as codec
 from app.payments.providers.apiv3_crypto import nonce_str

@@ -14,20 +14,9 @@ import httpx
 
 from app.core.clock import CHINA_TZ
 from app.payments.interface import (
-    AlreadyPaid,
-    Notification,
-    NotificationRejected,
-    PaymentParams,
-    PaymentRequest,
-    ProviderRejected,
-    ProviderUnavailable,
-    RefundNotFound,
-    RefundNotification,
-    RefundRequest,
-    RefundResult,
-    TransactionNotification,
-    TransactionResult,
-    malformed_content,
+    AlreadyPaid, Notification, NotificationRejected, PaymentParams, PaymentRequest, ProviderRejected,
+    ProviderUnavailable, RefundNotFound, RefundNotification, RefundRequest, RefundResult, TransactionNotification,
+    TransactionResult, malformed_content,
 )
 from app.payments.providers import apiv3_crypto as crypto
 from app.payments.providers.retry import Transient, Unverified, call_with_retries, credentials_for
