@@ -162,7 +162,6 @@ def _sandbox(args: argparse.Namespace) -> None:
 
 def _worker(args: argparse.Namespace) -> None:
     from app.core import db, logs
-    from app.core.settings import SettingsError
     from app.jobs.config import load_jobs_config
     from app.background import run_worker
 

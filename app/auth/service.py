@@ -121,6 +121,11 @@ async def authenticate(deps: Deps, token: str) -> TokenClaims:
     return claims
 
 
+async def store_phone(user_id: str, phone_enc: str, phone_masked: str) -> None:
+    """The user's bound phone number: encrypted at rest (app/preferences binds it), and its mask for display."""
+    await User.filter(id=user_id).update(phone_enc=phone_enc, phone_masked=phone_masked)
+
+
 async def restore_revocations(deps: Deps) -> int:
     """Rebuild the Redis deny-list from the database (a fresh Redis must not revive logged-out tokens)."""
     since = now_utc() - timedelta(seconds=deps.settings.access_ttl_s + 60)

@@ -26,7 +26,7 @@ from app.core.clock import now_utc
 from app.core.errors import AppError, ValidationFailed
 from app.checkout.models import IdempotencyRecord
 from app.orders.models import CLOSED, PAID, PAYING, Order
-from app.orders.jobs import prepay_due_at
+from app.orders.schedule import prepay_due_at
 
 RUNNING, ORDERED, DONE = "running", "ordered", "done"
 KEEP_FOR = timedelta(hours=24)

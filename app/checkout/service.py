@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -21,8 +21,8 @@ from app.core.security import new_id
 from app.core.serialize import jsonable, view
 from app.core.settings import PAYMENT_METHODS
 from app.deps import Deps
-from app.orders import events as order_events, jobs as order_jobs, service as orders
-from app.orders.models import PAID, PAYING, Order, OrderPromotion
+from app.orders import events as order_events, service as orders
+from app.orders.models import PAID, Order
 from app.payments import PaymentProviderError, PaymentRequest
 from app.payments.registry import TRANSACTION
 from app.auth.models import User
@@ -175,9 +175,10 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
     now = now_utc()
     invoice = invoice_view(await InvoiceTitle.get_or_none(user_id=user_id))
     async with in_transaction() as connection:
-        order = await _create_order(connection, user_id, order_id, checkout, invoice, now,
-                                    deps.settings.order_ttl_s, paid=wallet is not None,
-                                    provider_api=deps.payments.default_api)
+        order = await orders.create_order(
+            connection, order_id=order_id, user_id=user_id, priced=priced, payment_method=checkout.payment_method,
+            address=checkout.address, invoice=invoice, now=now, ttl_s=deps.settings.order_ttl_s,
+            provider_api=None if wallet is not None else deps.payments.default_api)
         answer = None
         if wallet is not None:
             await deps.payments.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)
@@ -216,32 +217,6 @@ async def _charge_budgets(connection: BaseDBAsyncClient, priced: PriceResult, ch
         raise AppError("PRICE_CHANGED", quote=jsonable(checkout.quote_view()))
 
 
-async def _create_order(connection: BaseDBAsyncClient, user_id: str, order_id: str, checkout: Checkout,
-                        invoice: Optional[dict], now: datetime, ttl_s: int, *, paid: bool,
-                        provider_api: str) -> Order:
-    priced = checkout.priced
-    # A WeChat Pay order is hidden and due to the jobs at `prepay_due_at` until its prepay is stored (then it
-    # is shown and due at its first query): if the request getting the prepay dies, the jobs close it.
-    order = await Order.create(
-        id=order_id, user_id=user_id, out_trade_no=out_trade_no_for(order_id), created_at=now,
-        listed=paid, next_query_at=None if paid else order_jobs.prepay_due_at(now),
-        status=PAID if paid else PAYING, lines=[line.to_dict() for line in priced.lines],
-        items_total_fen=priced.items_total_fen, discounts=[d.to_dict() for d in priced.discounts],
-        discount_fen=priced.discount_fen, payable_fen=priced.payable_fen, payment_method=checkout.payment_method,
-        provider="wallet" if paid else "wechatpay", provider_api=None if paid else provider_api,
-        address=jsonable(checkout.address),
-        invoice=jsonable(invoice), expires_at=now + timedelta(seconds=ttl_s), paid_at=now if paid else None,
-        using_db=connection,
-    )
-    if priced.discounts:
-        await OrderPromotion.bulk_create([
-            OrderPromotion(order_id=order.id, user_id=user_id, promotion_id=d.promotion_id, amount_fen=d.amount_fen)
-            for d in priced.discounts
-        ], using_db=connection)
-    await orders.record_created(order, "one_tap_wallet" if paid else "one_tap", connection)
-    return order
-
-
 async def _finish_order(deps: Deps, order: Order, record_id: int) -> OneTapAnswer:
     """Get the WeChat Pay order's prepay and store the answer under its key, outside any transaction (DESIGN §3).
 
@@ -263,14 +238,8 @@ async def _finish_order(deps: Deps, order: Order, record_id: int) -> OneTapAnswe
     answer = _answer(order, {"method": "wechatpay", "request_payment": params.request_payment})
     try:
         async with in_transaction() as connection:
-            # Only while the order still waits within its grace: once the jobs took it, they are closing it.
-            # The first query is then due at the first slot of the backoff (DESIGN §4).
-            waiting = Order.filter(id=order.id, status=PAYING, prepay_id=None,
-                                   next_query_at=order_jobs.prepay_due_at(order.created_at))
-            first_query = order_jobs.first_query_at(order, deps.settings.query_schedule_s)
-            if not await waiting.using_db(connection).update(prepay_id=params.prepay_id, listed=True,
-                                                             next_query_at=first_query):
-                raise _LostRace()
+            if not await orders.store_prepay(connection, order, params.prepay_id, deps.settings.query_schedule_s):
+                raise _LostRace()  # the jobs took it (its grace is over): they are closing it
             if not await idempotency.finish(record_id, answer, connection):
                 raise _LostRace()  # rolls the order back too: a prepay is stored with its answer or not at all
     except _LostRace:
@@ -316,11 +285,6 @@ def _provider_unavailable(order: Order) -> AppError:
     """The prepay could not be had; `one_tap` adds the method to use instead (app/recommendations)."""
     return AppError("PAYMENT_PROVIDER_UNAVAILABLE", remedy="微信支付暂时不可用，请稍后重试",
                     payable_fen=order.payable_fen)
-
-
-def out_trade_no_for(order_id: str) -> str:
-    """`YJ` + the order id's 26 time-sortable characters: unique, and 6–32 of [0-9A-Za-z] as WeChat asks."""
-    return "YJ" + order_id.split("_", 1)[1]
 
 
 def _description(order: Order) -> str:

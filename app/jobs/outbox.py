@@ -11,7 +11,7 @@ whoever comes after CLAIM_S.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Optional
@@ -74,6 +74,13 @@ async def first_application(connection: BaseDBAsyncClient, consumer: str, payloa
     except IntegrityError:
         return False
     return True
+
+
+async def record_applications(connection: BaseDBAsyncClient, consumer: str, event_ids: Iterable[str]) -> None:
+    """Mark these events applied by `consumer` (those already marked stay so), in the caller's transaction: a
+    backfill that applied them itself, so that `first_application` refuses them later."""
+    await AppliedEvent.bulk_create([AppliedEvent(consumer=consumer, event_id=event_id) for event_id in event_ids],
+                                   ignore_conflicts=True, using_db=connection, batch_size=BATCH)
 
 
 def undone():

@@ -5,8 +5,8 @@ at — a query slot `created_at + YIJIAN_QUERY_SCHEDULE_S[n]`, and after the las
 A sweep claims a due order by moving `next_query_at` to a lease with a conditional update, so of several
 workers exactly one gets it; the job then sets the next slot, guarded by that same lease.
 
-An order is created due at `prepay_due_at` (PREPAY_GRACE_S after it was made), which getting its prepay
-replaces with the first query slot. An order still without a prepay then lost the request that made it (a
+An order is created due at `prepay_due_at` (PREPAY_GRACE_S after it was made, app/orders/schedule.py), which
+getting its prepay replaces with the first query slot. An order still without a prepay then lost the request that made it (a
 crash): once the jobs claim it, no retry can finish it any more, and it is closed (cause `prepay_lost`).
 """
 
@@ -24,6 +24,7 @@ from app.deps import Deps
 from app.jobs import due as due_work
 from app.jobs.leases import Claim, claim
 from app.orders.models import PAYING, Order
+from app.orders.schedule import PREPAY_GRACE_S, next_query_at
 from app.orders.service import close_unpaid
 from app.orders.settlement import settle
 from app.payments import AlreadyPaid, PaymentProviderError, TransactionResult
@@ -31,9 +32,6 @@ from app.payments.registry import Payments
 
 log = logging.getLogger("yijian.orders.jobs")
 
-# Time for the one-tap that made an order, or a retry after its crash, to get the prepay (the call itself gives
-# up after 8 s); after it the order holds its stock for nobody, and the jobs close it.
-PREPAY_GRACE_S = 30
 LEASE_S = 60  # a claimed order whose job never finished (crash, lost message) is due again after this
 PARK_S = 86_400  # a payment that does not match its order waits for operators; looked at again daily
 READ_QUERY_AFTER_S = 5  # DESIGN §3: GET on an order PAYING for 5 s or more queries WeChat Pay ...
@@ -41,24 +39,7 @@ READ_QUERY_TIMEOUT_S = 2.0  # ... with a 2 s timeout ...
 READ_QUERY_KEY = "yijian:orders:read-query:{order_id}"  # ... at most once per 5 s per order
 SETTLED = ("paid", "duplicate", "paid_after_close")
 
-__all__ = ["prepay_due_at", "first_query_at", "next_query_at", "due", "claim_due", "run_due_order",
-           "oldest_due", "query_on_read"]
-
-
-def prepay_due_at(created_at: datetime) -> datetime:
-    """When an order still waiting for its prepay becomes the jobs' (its `next_query_at` until the prepay comes)."""
-    return created_at + timedelta(seconds=PREPAY_GRACE_S)
-
-
-def next_query_at(created_at: datetime, expires_at: datetime, schedule: tuple[int, ...], attempts: int) -> datetime:
-    """When to look at the order after `attempts` queries: the next slot, never later than its expiry."""
-    if attempts < len(schedule):
-        return min(created_at + timedelta(seconds=schedule[attempts]), expires_at)
-    return expires_at
-
-
-def first_query_at(order: Order, schedule: tuple[int, ...]) -> datetime:
-    return next_query_at(order.created_at, order.expires_at, schedule, 0)
+__all__ = ["due", "claim_due", "run_due_order", "oldest_due", "query_on_read"]
 
 
 def due(now: datetime):

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Subquery
+from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
 from app.catalog.service import release_stock
 from app.core.clock import now_utc
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import newest_first
-from app.core.serialize import view
+from app.core.serialize import jsonable, view
 from app.orders import events
 from app.orders.models import (
     CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, STATUSES, Order, OrderFlag,
     OrderEvent, OrderPromotion, OrderTransition, Payment,
 )
 from app.orders.schemas import AdminOrderOut
+from app.orders.schedule import first_query_at, prepay_due_at
 from app.payments import AlreadyPaid, PaymentProviderError
+from app.pricing import PriceResult
 from app.promotions import service as promotions
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
@@ -65,9 +68,50 @@ async def transition(order_id: str, from_status: str, to_status: str, cause: str
     return True
 
 
-async def record_created(order: Order, cause: str, connection: BaseDBAsyncClient) -> None:
-    await OrderTransition.create(order_id=order.id, from_status=None, to_status=order.status, cause=cause,
-                                 using_db=connection)
+def out_trade_no_for(order_id: str) -> str:
+    """`YJ` + the order id's 26 time-sortable characters: unique, and 6–32 of [0-9A-Za-z] as WeChat asks."""
+    return "YJ" + order_id.split("_", 1)[1]
+
+
+async def create_order(connection: BaseDBAsyncClient, *, order_id: str, user_id: str, priced: PriceResult,
+                       payment_method: str, address: Optional[dict[str, Any]], invoice: Optional[dict[str, Any]],
+                       now: datetime, ttl_s: int, provider_api: Optional[str]) -> Order:
+    """In the one-tap's transaction: the order (lines, prices, address and invoice as snapshots), the promotions it
+    used and its first transition. Without `provider_api` it is paid at once from the wallet; with it, it is PAYING
+    through WeChat Pay, hidden and due to the jobs at `prepay_due_at` until its prepay is stored (`store_prepay`),
+    so that if the request getting the prepay dies, the jobs close it."""
+    paid = provider_api is None
+    order = await Order.create(
+        id=order_id, user_id=user_id, out_trade_no=out_trade_no_for(order_id), created_at=now,
+        listed=paid, next_query_at=None if paid else prepay_due_at(now),
+        status=PAID if paid else PAYING, lines=[line.to_dict() for line in priced.lines],
+        items_total_fen=priced.items_total_fen, discounts=[d.to_dict() for d in priced.discounts],
+        discount_fen=priced.discount_fen, payable_fen=priced.payable_fen, payment_method=payment_method,
+        provider="wallet" if paid else "wechatpay", provider_api=provider_api, address=jsonable(address),
+        invoice=jsonable(invoice), expires_at=now + timedelta(seconds=ttl_s), paid_at=now if paid else None,
+        using_db=connection,
+    )
+    if priced.discounts:
+        await OrderPromotion.bulk_create([
+            OrderPromotion(order_id=order.id, user_id=user_id, promotion_id=d.promotion_id, amount_fen=d.amount_fen)
+            for d in priced.discounts
+        ], using_db=connection)
+    await OrderTransition.create(order_id=order.id, from_status=None, to_status=order.status,
+                                 cause="one_tap_wallet" if paid else "one_tap", using_db=connection)
+    return order
+
+
+async def store_prepay(connection: BaseDBAsyncClient, order: Order, prepay_id: str, schedule: tuple[int, ...]) -> bool:
+    """The order's prepay, only while it still waits within its grace (once the jobs took it, they are closing it):
+    it is then shown to the user, and due at the first slot of the query backoff (DESIGN §4)."""
+    waiting = Order.filter(id=order.id, status=PAYING, prepay_id=None, next_query_at=prepay_due_at(order.created_at))
+    return bool(await waiting.using_db(connection).update(prepay_id=prepay_id, listed=True,
+                                                          next_query_at=first_query_at(order, schedule)))
+
+
+async def release_refunded(connection: BaseDBAsyncClient, order_id: str, amount_fen: int) -> None:
+    """A refund that failed gives back what it had reserved of the order's refundable amount."""
+    await Order.filter(id=order_id).using_db(connection).update(refunded_fen=F("refunded_fen") - amount_fen)
 
 
 async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = None,

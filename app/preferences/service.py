@@ -13,7 +13,7 @@ from typing import Any, Optional
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
-from app.auth.models import User
+from app.auth import service as auth
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import newest_first
 from app.core.security import new_id
@@ -185,9 +185,7 @@ def mask_phone(phone: str) -> str:
 async def bind_phone(deps: Deps, user_id: str, code: str) -> dict[str, str]:
     phone = await deps.miniprogram.phone_number(code)
     masked = mask_phone(phone)
-    await User.filter(id=user_id).update(
-        phone_enc=deps.cipher.encrypt(phone, context=f"phone:{user_id}"), phone_masked=masked,
-    )
+    await auth.store_phone(user_id, deps.cipher.encrypt(phone, context=f"phone:{user_id}"), masked)
     log.info("phone bound", extra={"fields": {"user_id": user_id}})  # never the number, not even masked
     return view(PhoneOut, {"phone_masked": masked})
 

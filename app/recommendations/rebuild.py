@@ -10,7 +10,8 @@ from typing import Optional
 
 from tortoise.transactions import in_transaction
 
-from app.jobs.models import AppliedEvent, OutboxEvent
+from app.jobs import outbox
+from app.jobs.models import OutboxEvent
 from app.orders.events import CLOSE_REASONS, PAYMENT_FAILED
 from app.orders.models import Order
 from app.orders.service import EVER_PAID
@@ -73,9 +74,8 @@ async def rebuild_user(user_id: str, failures: Iterable[PaymentFailure] = ()) ->
         for failure in failures:
             apply_failure(history, failure)
         await replace_history(connection, user_row, history)
-        await AppliedEvent.bulk_create([AppliedEvent(consumer=ORDER_CONSUMER, event_id=order_mark(order.id)["event_id"])
-                                        for order in paid], ignore_conflicts=True, using_db=connection,
-                                       batch_size=BATCH)
+        await outbox.record_applications(connection, ORDER_CONSUMER,
+                                         [order_mark(order.id)["event_id"] for order in paid])
     return len(paid)
 
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.core.clock import now_utc
@@ -253,8 +252,7 @@ async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[s
         if not await Refund.filter(id=refund.id, status=PROCESSING).using_db(connection).update(**changes):
             return "duplicate"
         if not succeeded:
-            await Order.filter(id=refund.order_id).using_db(connection).update(
-                refunded_fen=F("refunded_fen") - refund.amount_fen)
+            await orders.release_refunded(connection, refund.order_id, refund.amount_fen)
         order = await Order.get(id=refund.order_id).using_db(connection)
         pending = await Refund.filter(order_id=order.id, status=PROCESSING).using_db(connection).exists()
         if order.status == REFUNDING and not pending:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from app.checkout.idempotency import FIRST_GONE_AFTER, request_hash
 from app.checkout.models import IdempotencyRecord
 from app.checkout.schemas import OneTapBody
-from app.orders.jobs import prepay_due_at
+from app.orders.schedule import prepay_due_at
 from app.orders.models import Order
 from tests.checkout.helpers import items, one_tap, product, shopper
 from tests.jobs.helpers import make_due, wait_until
