@@ -161,6 +161,33 @@ def test_the_sandbox_shares_no_code_with_the_bff():
     assert not sandbox_uses and not uses_sandbox, (sandbox_uses, uses_sandbox)
 
 
+
+WRITES = {"create", "bulk_create", "update", "delete", "get_or_create", "update_or_create", "save"}
+
+
+def _model_owners() -> dict[str, str]:
+    return {node.name: path.parent.name for path in APP.glob("*/models.py")
+            for node in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(node, ast.ClassDef)}
+
+
+def test_every_table_is_written_only_by_the_package_that_owns_it():
+    """Others call the owner's functions (docs/DECISIONS.md, "Structure": which feature owns which table). A write is a
+    create, update, delete or save whose chain starts at a model class (`Order.filter(...).update(...)`)."""
+    owners, foreign = _model_owners(), []
+    for path in sorted(APP.rglob("*.py")):
+        package = _top(str(path.relative_to(APP.parent)))
+        if package in ("sandbox", "migrations"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WRITES:
+                root = node.func.value
+                while isinstance(root, (ast.Call, ast.Attribute)):
+                    root = root.func if isinstance(root, ast.Call) else root.value
+                if isinstance(root, ast.Name) and owners.get(root.id, package) != package:
+                    foreign.append(f"{path.relative_to(APP.parent)}:{node.lineno} writes {root.id} "
+                                   f"({owners[root.id]}'s)")
+    assert not foreign, foreign
+
 def test_the_graph_reads_the_imports_it_claims_to():
     """The checks above mean something only if the reader sees imports inside functions and type-only ones."""
     found = {(item.source, item.module, item.type_only) for item in imports()}
