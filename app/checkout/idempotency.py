@@ -23,7 +23,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from app.core.clock import now_utc
-from app.core.errors import AppError, ValidationFailed
+from app.core.errors import AppError
 from app.checkout.models import IdempotencyRecord
 from app.orders.models import CLOSED, PAID, PAYING, Order
 from app.orders.schedule import prepay_due_at
@@ -35,7 +35,6 @@ WAIT_FOR_FIRST_S = 10.0
 # this without an answer belongs to a request that died. Taking it over is safe at any age, since every step
 # of the first request is conditional on the record; this only spares a live request duplicate work.
 FIRST_GONE_AFTER = timedelta(seconds=10)
-MAX_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -65,17 +64,6 @@ def raw_request_hash(raw: dict[str, Any]) -> str:
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def check_key(key: str | None) -> str:
-    if not key or not key.strip():
-        raise AppError("IDEMPOTENCY_KEY_REQUIRED")
-    key = key.strip()
-    if len(key) > MAX_KEY_LENGTH:
-        raise ValidationFailed.one("Idempotency-Key", "at most 255 characters")
-    if not (key.isascii() and key.isprintable()):  # it is stored and compared as text: no control bytes
-        raise ValidationFailed.one("Idempotency-Key", "printable ASCII characters only")
-    return key
 
 
 async def begin(user_id: str, key: str, digest: str, *older_digests: str) -> IdempotencyRecord | Replay | Resume:

@@ -6,9 +6,9 @@ from sanic import Blueprint, Request
 from sanic_ext import openapi
 
 from app.auth.guard import login_required
-from app.checkout import idempotency, prefill as prefills, service
+from app.checkout import prefill as prefills, service
 from app.checkout.schemas import OneTapBody, OneTapOut, PrefillOut, QuoteBody, QuoteOut
-from app.core.http import body, json, json_doc, parse, read_json
+from app.core.http import body, idempotency_key, json, json_doc, parse, read_json
 
 bp = Blueprint("checkout", url_prefix="/api/v1/checkout")
 
@@ -39,7 +39,7 @@ async def quote(request: Request, body: QuoteBody):
 @login_required
 async def one_tap(request: Request):
     # The contract's order: token (the guard) → Idempotency-Key → body → replay/conflict → ...
-    key = idempotency.check_key(request.headers.get("idempotency-key"))
+    key = idempotency_key(request)
     raw = read_json(request)
     body = parse(OneTapBody, raw)
     answer = await service.one_tap(request.app.ctx.deps, request.ctx.user_id, key, raw, body)

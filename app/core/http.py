@@ -43,6 +43,7 @@ WECHAT_FACING = ("/notify/", "/sandbox/")
 NUL_REASON = "must not contain a NUL character"
 _MAX_NUL_FIELDS = 20  # a body of a million NULs gets an answer of a few lines, not a million
 _FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+MAX_IDEMPOTENCY_KEY_LENGTH = 255  # the column's
 
 
 def request_id(request: Request) -> str:
@@ -152,6 +153,20 @@ def body(model: type[pydantic.BaseModel]) -> Callable:
         return openapi.definition(body=json_doc(model))(keep_openapi(handler, wrapper))
 
     return decorator
+
+
+def idempotency_key(request: Request) -> str:
+    """The `Idempotency-Key` header of a one-tap or a refund: required, 1–255 printable ASCII characters once
+    trimmed (it is stored and compared as text: no control bytes)."""
+    key = request.headers.get("idempotency-key")
+    if not key or not key.strip():
+        raise AppError("IDEMPOTENCY_KEY_REQUIRED")
+    key = key.strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise ValidationFailed.one("Idempotency-Key", f"at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters")
+    if not (key.isascii() and key.isprintable()):
+        raise ValidationFailed.one("Idempotency-Key", "printable ASCII characters only")
+    return key
 
 
 def encode_cursor(value: str) -> str:

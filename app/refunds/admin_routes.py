@@ -5,8 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic_ext import openapi
 
-from app.checkout.idempotency import check_key
-from app.core.http import ID, json, json_doc, parse, read_json
+from app.core.http import ID, idempotency_key, json, json_doc, parse, read_json
 from app.operators.guard import MANAGE, operator_required
 from app.refunds import service
 from app.refunds.schemas import RefundBody, RefundOut
@@ -20,7 +19,7 @@ bp = Blueprint("refunds_admin", url_prefix="/admin/v1")
 @openapi.response(201, json_doc(RefundOut))
 @operator_required(*MANAGE)
 async def refund_order(request: Request, order_id: str):
-    key = check_key(request.headers.get("idempotency-key"))  # the same rule as one-tap's keys
+    key = idempotency_key(request)  # the same rule as one-tap's keys
     body = parse(RefundBody, read_json(request))
     answer = await service.request_refund(request.app.ctx.deps, request.ctx.operator.id, order_id, body.amount_fen,
                                           body.reason, key)
