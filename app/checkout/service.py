@@ -178,7 +178,7 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
         order = await orders.create_order(
             connection, order_id=order_id, user_id=user_id, priced=priced, payment_method=checkout.payment_method,
             address=checkout.address, invoice=invoice, now=now, ttl_s=deps.settings.order_ttl_s,
-            provider_api=None if wallet is not None else deps.payments.default_api)
+            provider_api=None if wallet is not None else deps.payments.default_api, budgeted=checkout.budgeted)
         answer = None
         if wallet is not None:
             await deps.payments.wallet.debit(connection, user_id, priced.payable_fen, order_id=order_id)

@@ -70,6 +70,9 @@ class OrderPromotion(Model):
     user_id = fields.CharField(max_length=40)
     promotion_id = fields.CharField(max_length=40)
     amount_fen = fields.BigIntField()
+    # What was charged to the promotion's budget (0 when it had none): all an unpaid close gives back. Rows made
+    # before this column say 0, so such an order gives nothing back: a budget is under-, never over-spent.
+    budget_charged_fen = fields.BigIntField(default=0, db_default=0)
 
     class Meta:
         table = "order_promotions"

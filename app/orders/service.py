@@ -75,9 +75,10 @@ def out_trade_no_for(order_id: str) -> str:
 
 async def create_order(connection: BaseDBAsyncClient, *, order_id: str, user_id: str, priced: PriceResult,
                        payment_method: str, address: Optional[dict[str, Any]], invoice: Optional[dict[str, Any]],
-                       now: datetime, ttl_s: int, provider_api: Optional[str]) -> Order:
+                       now: datetime, ttl_s: int, provider_api: Optional[str],
+                       budgeted: frozenset[str] = frozenset()) -> Order:
     """In the one-tap's transaction: the order (lines, prices, address and invoice as snapshots), the promotions it
-    used and its first transition. Without `provider_api` it is paid at once from the wallet; with it, it is PAYING
+    used (with what each charged to its budget: the `budgeted` ones) and its first transition. Without `provider_api` it is paid at once from the wallet; with it, it is PAYING
     through WeChat Pay, hidden and due to the jobs at `prepay_due_at` until its prepay is stored (`store_prepay`),
     so that if the request getting the prepay dies, the jobs close it."""
     paid = provider_api is None
@@ -93,7 +94,8 @@ async def create_order(connection: BaseDBAsyncClient, *, order_id: str, user_id:
     )
     if priced.discounts:
         await OrderPromotion.bulk_create([
-            OrderPromotion(order_id=order.id, user_id=user_id, promotion_id=d.promotion_id, amount_fen=d.amount_fen)
+            OrderPromotion(order_id=order.id, user_id=user_id, promotion_id=d.promotion_id, amount_fen=d.amount_fen,
+                           budget_charged_fen=d.amount_fen if d.promotion_id in budgeted else 0)
             for d in priced.discounts
         ], using_db=connection)
     await OrderTransition.create(order_id=order.id, from_status=None, to_status=order.status,
@@ -130,8 +132,9 @@ async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = Non
             return False
         await events.emit_unpaid_close(connection, order, cause, closed_at)
         await release_stock([(line["product_id"], line["quantity"]) for line in order.lines], connection)
-        await promotions.release_budgets(connection, await OrderPromotion.filter(order_id=order.id).using_db(
-            connection).values_list("promotion_id", "amount_fen"))
+        await promotions.release_budgets(connection, await OrderPromotion.filter(
+            order_id=order.id, budget_charged_fen__gt=0).using_db(connection).values_list(
+            "promotion_id", "budget_charged_fen"))
     return True
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from app.promotions.models import Promotion
 from tests.checkout.helpers import PIN, items, one_tap, product, shopper
-from tests.factories import make_promotion
+from tests.factories import make_promotion, operator_headers
 
 OTHER_CITY = {"userName": "李四", "telNumber": "13900139000", "provinceName": "北京市", "cityName": "北京市",
               "countyName": "朝阳区", "detailInfo": "建国路1号"}
@@ -81,3 +82,41 @@ async def test_prefill_lists_the_offers_this_user_can_use_now(client):
     assert len(mine) == 1 and mine[0]["reason"]
     others = (await client.get("/api/v1/checkout/prefill", headers=beijing["headers"])).json()["offers"]
     assert [o for o in others if o["name"] == "广州新客立减"] == []
+
+
+async def test_closing_an_order_gives_back_only_what_it_charged_to_a_budget(client):
+    """A promotion without a budget charges none, so an unpaid close gives none back: were its used amount to go
+    below zero, a budget set on it later would be overspent by that much."""
+    tea = await product(client, price_fen=1000, stock=20)
+    promotion = await make_promotion(client, kind="amount_off", amount_off_fen=300,
+                                     conditions={"categories": [tea["category"]]})
+    who = await shopper(client)
+    first = await one_tap(client, who, {"items": items((tea, 1))})
+    assert await _discounts(first) == [300]
+    # The operator gives it a budget of one discount while the order is open.
+    patched = await client.patch(f"/admin/v1/promotions/{promotion['id']}", json={"budget_fen": 300},
+                                 headers=await operator_headers(client))
+    assert patched.status_code == 200, patched.text
+    cancelled = await client.post(f"/api/v1/orders/{first.json()['order']['id']}/cancel", headers=who["headers"])
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await Promotion.get(id=promotion["id"])).budget_used_fen == 0
+    # The budget still holds exactly one discount, however many try at once.
+    buyers = [await shopper(client) for _ in range(3)]
+    answers = await asyncio.gather(*[one_tap(client, buyer, {"items": items((tea, 1))}) for buyer in buyers])
+    given = [d["amount_fen"] for answer in answers if answer.status_code == 201
+             for d in answer.json()["order"]["discounts"]]
+    assert given == [300]
+    assert (await Promotion.get(id=promotion["id"])).budget_used_fen == 300
+
+
+async def test_closing_an_order_gives_its_budget_charge_back(client):
+    tea = await product(client, price_fen=1000, stock=20)
+    promotion = await make_promotion(client, kind="amount_off", amount_off_fen=200, budget_fen=1000,
+                                     conditions={"categories": [tea["category"]]})
+    who = await shopper(client)
+    made = await one_tap(client, who, {"items": items((tea, 1))})
+    assert await _discounts(made) == [200]
+    assert (await Promotion.get(id=promotion["id"])).budget_used_fen == 200
+    cancelled = await client.post(f"/api/v1/orders/{made.json()['order']['id']}/cancel", headers=who["headers"])
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await Promotion.get(id=promotion["id"])).budget_used_fen == 0
