@@ -104,6 +104,7 @@ class OrderPromotion(Model):
     user_id = fields.CharField(max_length=40)
     promotion_id = fields.CharField(max_length=40)
     amount_fen = fields.BigIntField()
+    budget_charged_fen = fields.BigIntField(default=0)  # written by the product's insert too (0 without a budget)
 
     class Meta:
         table = "order_promotions"
