@@ -1,13 +1,13 @@
 """Payments: the provider interface (`interface.py`), the providers (`providers/`), a process's own (`registry.py`)."""
 
 from app.payments.interface import (
-    AlreadyPaid, Notification, NotificationRejected, PaymentParams, PaymentProvider, PaymentProviderError,
-    PaymentRequest, ProviderRejected, ProviderUnavailable, RefundNotFound, RefundNotification, RefundRequest,
-    RefundResult, TransactionNotification, TransactionResult,
+    AlreadyPaid, BillDownload, Notification, NotificationRejected, PaymentParams, PaymentProvider,
+    PaymentProviderError, PaymentRequest, ProviderRejected, ProviderUnavailable, RefundNotFound, RefundNotification,
+    RefundRequest, RefundResult, TransactionNotification, TransactionResult,
 )
 
 __all__ = [
-    "AlreadyPaid", "Notification", "NotificationRejected", "PaymentParams", "PaymentProvider",
+    "AlreadyPaid", "BillDownload", "Notification", "NotificationRejected", "PaymentParams", "PaymentProvider",
     "PaymentProviderError", "PaymentRequest", "ProviderRejected", "ProviderUnavailable", "RefundNotFound",
     "RefundNotification", "RefundRequest", "RefundResult", "TransactionNotification", "TransactionResult",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Optional, Protocol
 
 TradeState = Literal["SUCCESS", "NOTPAY", "CLOSED", "PAYERROR", "USERPAYING", "REFUND", "NOT_FOUND"]
@@ -106,6 +106,22 @@ class RefundNotification(RefundResult):
 Notification = TransactionNotification | RefundNotification
 
 
+@dataclass(frozen=True, kw_only=True)
+class BillDownload:
+    """A day's trade bill as a provider offers it (申请交易账单): where to download it and the hash it must have."""
+
+    api: str
+    bill_date: date
+    bill_type: str  # ALL | SUCCESS | REFUND
+    download_url: str
+    hash_type: Optional[str] = None  # SHA1; APIv2 publishes no hash
+    hash_value: Optional[str] = None
+
+
+# WeChat's codes when there is no bill to give (APIv2's texts are mapped to them).
+BILL_CREATING, NO_BILL = "STATEMENT_CREATING", "NO_STATEMENT_EXIST"
+
+
 class PaymentProviderError(Exception):
     """Base of the errors a payment provider raises."""
 
@@ -174,3 +190,14 @@ class PaymentProvider(Protocol):
     async def query_refund(self, out_refund_no: str) -> RefundResult: ...
 
     async def parse_notification(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notification: ...
+
+    # -- the trade bill (DESIGN §8), for reconciliation -----------------------------------------------
+
+    async def trade_bill(self, bill_date: date, bill_type: str = "ALL") -> BillDownload:
+        """申请交易账单: where the day's bill is and the hash it must have (APIv2 publishes none).
+        No bill yet or none at all: ProviderRejected with BILL_CREATING or NO_BILL."""
+        ...
+
+    async def download_bill(self, bill: BillDownload) -> bytes:
+        """The file of `bill`, decompressed; not checked against its hash (the caller does that)."""
+        ...

@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from app.core.clock import CHINA_TZ
 from app.payments.interface import (
-    AlreadyPaid, Notification, NotificationRejected, PaymentParams, PaymentRequest, ProviderRejected,
-    ProviderUnavailable, RefundNotFound, RefundNotification, RefundRequest, RefundResult, TransactionNotification,
-    TransactionResult, malformed_content,
+    BILL_CREATING, NO_BILL, AlreadyPaid, BillDownload, Notification, NotificationRejected, PaymentParams,
+    PaymentRequest, ProviderRejected, ProviderUnavailable, RefundNotFound, RefundNotification, RefundRequest,
+    RefundResult, TransactionNotification, TransactionResult, malformed_content,
 )
 from app.payments.providers import apiv2_codec as codec
+from app.payments.providers import bill_files
 from app.payments.providers.apiv3_crypto import nonce_str
 from app.payments.providers.retry import Transient, Unverified, call_with_retries, credentials_for
 from app.wechat.credentials import CredentialSource, WeChatCredentials
@@ -28,6 +30,9 @@ TRANSIENT_ERR_CODES = {"SYSTEMERROR", "BIZERR_NEED_RETRY", "FREQUENCY_LIMITED"} 
 TRADE_STATES = {"SUCCESS": "SUCCESS", "REFUND": "REFUND", "NOTPAY": "NOTPAY", "CLOSED": "CLOSED",
                 "REVOKED": "CLOSED", "USERPAYING": "USERPAYING", "PAYERROR": "PAYERROR"}
 REFUND_STATUSES = {"SUCCESS": "SUCCESS", "PROCESSING": "PROCESSING", "REFUNDCLOSE": "CLOSED", "CHANGE": "ABNORMAL"}
+DOWNLOADBILL = "/pay/downloadbill"
+# 下载交易账单's return_msg when there is no bill, as the APIv3 codes name the same cases.
+BILL_REFUSALS = {"Bill Creating": BILL_CREATING, "No Bill Exist": NO_BILL}
 
 
 def time_expire(expires_at: datetime) -> str:
@@ -193,12 +198,7 @@ class WeChatPayV2:
         "same parameters" WeChat asks for and unifiedorder answers the same prepay_id.
         """
         creds = await credentials_for(self._credentials, api)
-        fields = {"appid": creds.appid, "mch_id": creds.mchid, "nonce_str": nonce_str(), "sign_type": self._sign_type,
-                  **params}
-        try:
-            document = codec.to_xml(fields, creds.apiv2_key, self._sign_type).encode("utf-8")
-        except ValueError as exc:
-            raise ProviderRejected("PARAM_ERROR", str(exc)) from None
+        document = self._signed_document(creds, params)
         client = http or self._http
 
         async def once(timeout: float) -> dict[str, str]:
@@ -229,6 +229,14 @@ class WeChatPayV2:
                                          timeout_s=self._timeout_s)
         return creds, answer
 
+    def _signed_document(self, creds: WeChatCredentials, params: dict[str, str]) -> bytes:
+        fields = {"appid": creds.appid, "mch_id": creds.mchid, "nonce_str": nonce_str(), "sign_type": self._sign_type,
+                  **params}
+        try:
+            return codec.to_xml(fields, creds.apiv2_key, self._sign_type).encode("utf-8")
+        except ValueError as exc:
+            raise ProviderRejected("PARAM_ERROR", str(exc)) from None
+
     @staticmethod
     def _rejected(data: dict[str, str]) -> ProviderRejected:
         code, message = data.get("err_code") or "FAIL", data.get("err_code_des", "")
@@ -237,3 +245,40 @@ class WeChatPayV2:
             return AlreadyPaid(message)
         return ProviderRejected(code, message)
 
+    # -- the trade bill (下载交易账单; DESIGN §8) -------------------------------------------------------
+
+    async def trade_bill(self, bill_date: date, bill_type: str = "ALL") -> BillDownload:
+        """APIv2 has no apply step and publishes no hash: one signed POST answers the file itself, which
+        `download_bill` makes for the day and type named here (the URL says which request, for a reader)."""
+        query = urlencode({"bill_date": bill_date.strftime("%Y%m%d"), "bill_type": bill_type})
+        return BillDownload(api=self.name, bill_date=bill_date, bill_type=bill_type,
+                         download_url=f"{self._base}{DOWNLOADBILL}?{query}")
+
+    async def download_bill(self, bill: BillDownload) -> bytes:
+        """POST /pay/downloadbill (gzip): the bill as WeChat sends it, unsigned text, or XML `return_code FAIL`
+        (no bill yet: STATEMENT_CREATING; none that day: NO_STATEMENT_EXIST, as APIv3 names them)."""
+        creds = await credentials_for(self._credentials, "downloadbill")
+        document = self._signed_document(creds, {"bill_date": bill.bill_date.strftime("%Y%m%d"),
+                                                 "bill_type": bill.bill_type, "tar_type": "GZIP"})
+
+        async def once(timeout: float) -> bytes:
+            try:
+                response = await self._http.post(self._base + DOWNLOADBILL, content=document, timeout=timeout,
+                                                 headers={"Content-Type": "text/xml; charset=utf-8"})
+            except httpx.TransportError as exc:
+                raise Transient(type(exc).__name__) from None
+            if response.status_code >= 500:
+                raise Transient(f"http {response.status_code}")
+            refusal = None if bill_files.is_gzip(response.content) else codec.parse_xml(response.content)
+            if refusal is None:  # the file: a CSV is no XML document
+                return response.content
+            message = refusal.get("return_msg", "")
+            if "SYSTEMERROR" in message.upper():
+                raise Transient(f"return_code FAIL: {message}")
+            raise ProviderRejected(BILL_REFUSALS.get(message, refusal.get("error_code") or "FAIL"), message,
+                                   response.status_code)
+
+        content = await call_with_retries(once, api="downloadbill", attempts=self._attempts,
+                                          deadline_s=bill_files.DOWNLOAD_DEADLINE_S,
+                                          timeout_s=bill_files.DOWNLOAD_TIMEOUT_S)
+        return await bill_files.plain_bill(content, "downloadbill")
