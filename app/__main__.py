@@ -1,5 +1,5 @@
-"""Command line: `python -m app serve|worker|migrate|create-operator|seed-demo|sandbox|rebuild-recommendations` (also
-installed as `yijian`)."""
+"""Command line: `python -m app serve|worker|migrate|create-operator|seed-demo|sandbox|rebuild-recommendations|reconcile`
+(also installed as `yijian`)."""
 
 from __future__ import annotations
 
@@ -194,6 +194,20 @@ def _rebuild_recommendations(args: argparse.Namespace) -> None:
     print(f"recommendations rebuilt: {report.users} users, {report.paid_orders} paid orders")
 
 
+def _reconcile(args: argparse.Namespace) -> None:
+    from app.core import logs
+    from app.reconciliation import command
+
+    settings = command.sandbox_reachable(_settings())
+    try:
+        day = command.parse_day(args.date)
+    except command.CommandError as exc:
+        print(f"yijian: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    logs.configure(settings.log_level)
+    raise SystemExit(asyncio.run(command.run(settings, day)))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="yijian", description="一键 — one-tap checkout for WeChat mini-programs")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -226,6 +240,10 @@ def main(argv: list[str] | None = None) -> None:
                                   help="rebuild the recommendation aggregates from the order history")
     rebuild.add_argument("--user", action="append", help="only this user id (repeatable)")
     rebuild.set_defaults(run=_rebuild_recommendations)
+
+    reconcile = commands.add_parser("reconcile", help="reconcile one day against WeChat Pay's trade bill, now")
+    reconcile.add_argument("--date", required=True, help="YYYY-MM-DD (Asia/Shanghai), today or yesterday")
+    reconcile.set_defaults(run=_reconcile)
 
     args = parser.parse_args(argv)
     args.run(args)

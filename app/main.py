@@ -32,6 +32,7 @@ from app.preferences.routes import bp as preferences_bp
 from app.promotions import cache as promotions_cache, versions as promotion_versions
 from app.promotions.admin_routes import bp as promotions_bp
 from app.recommendations.routes import bp as recommendations_bp
+from app.reconciliation.admin_routes import bp as reconciliation_bp
 from app.refunds.admin_routes import bp as refunds_bp
 from app.wallet.admin_routes import bp as wallet_admin_bp
 from app.wallet.routes import bp as wallet_bp
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
                wallet_admin_bp, checkout_bp, orders_bp, orders_admin_bp, notify_admin_bp, refunds_bp, notify_bp):
         app.blueprint(bp)
     app.blueprint(recommendations_bp)
+    app.blueprint(reconciliation_bp)
     app.blueprint(admin_console_bp)
     apidocs.install(app)
     if settings.sandbox:

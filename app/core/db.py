@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "app.refunds.models",
     "app.jobs.models",
     "app.recommendations.models",
+    "app.reconciliation.models",
 ]
 
 

@@ -56,6 +56,7 @@ CATALOG: dict[str, ErrorSpec] = {
     "ORDER_NOT_CANCELLABLE": ErrorSpec(409, "订单当前状态不能取消", "已支付订单请申请退款", "The order cannot be cancelled", "Ask for a refund instead"),
     "ORDER_NOT_REFUNDABLE": ErrorSpec(409, "订单当前状态不能退款", "请确认订单已支付", "The order cannot be refunded", "Only paid orders are refundable"),
     "REFUND_EXCEEDS_PAID": ErrorSpec(409, "退款金额超过可退金额", "请调整退款金额", "The refund exceeds the amount left", "Lower the amount"),
+    "DIFFERENCE_ALREADY_RESOLVED": ErrorSpec(409, "该对账差异已处理", "请刷新后查看处理记录", "The reconciliation difference is already resolved", "Reload it to see who resolved it and why"),
 }
 
 

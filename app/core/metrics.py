@@ -58,8 +58,16 @@ OUTBOX_PENDING = Gauge(
 JOBS_LAG = Gauge(
     "yijian_jobs_lag_seconds", "Age of the oldest work that is due and not done, by queue (0 when none is due; "
     "NaN when the database could not be read).", ["queue"], multiprocess_mode="mostrecent")
+# Reconciliation against WeChat Pay's trade bill (app/reconciliation, DESIGN §8).
+RECONCILIATION_DIFFERENCES = Counter(
+    "yijian_reconciliation_differences_total", "Differences between WeChat Pay's trade bill and our books found "
+    "by reconciliation, by kind; a rerun of a day that finds one again does not count it again.", ["kind"])
+RECONCILIATION_LAG = Gauge(
+    "yijian_reconciliation_lag_seconds", "How long the newest day whose bill is due (10:00 Asia/Shanghai the next "
+    "day) has waited for a finished reconciliation: 0 once it has one; NaN when the database could not be read.",
+    multiprocess_mode="mostrecent")
 
-JOB_QUEUES = ("orders", "refunds", "outbox")
+JOB_QUEUES = ("orders", "refunds", "reconciliation", "outbox")
 _HTTP_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 # The one-tap errors that end its payment step (DESIGN §6.1's failure reasons), as (method, outcome).
@@ -96,6 +104,20 @@ def count_promotion_cache(hit: bool) -> None:
 
 def count_rate_limited(limit: str) -> None:
     RATE_LIMITED.labels(limit=limit).inc()
+
+
+def expose_reconciliation_kinds(kinds: tuple[str, ...]) -> None:
+    """Every kind's count exists from the start at 0, so a rate over it sees the first difference."""
+    for kind in kinds:
+        RECONCILIATION_DIFFERENCES.labels(kind=kind)
+
+
+def count_reconciliation_difference(kind: str) -> None:
+    RECONCILIATION_DIFFERENCES.labels(kind=kind).inc()
+
+
+def set_reconciliation_lag(seconds: Optional[float]) -> None:
+    RECONCILIATION_LAG.set(math.nan if seconds is None else seconds)
 
 
 def observe_request(method: str, route: str, status: int, seconds: Optional[float]) -> None:

@@ -20,6 +20,7 @@ from sanic_ext import openapi
 from app.core import metrics
 from app.core.errors import AppError
 from app.jobs import backlog
+from app.reconciliation import jobs as reconciliation_jobs
 
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
@@ -56,6 +57,7 @@ def install(app: Sanic) -> None:
         if not may_read(request):
             raise AppError("NOT_FOUND")
         await backlog.refresh_metrics()
+        await reconciliation_jobs.refresh_metrics()
         return HTTPResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)
 
     @app.signal("http.lifecycle.request")
