@@ -10,10 +10,11 @@ import * as orders from './pages/orders.js';
 import * as pending from './pages/pending.js';
 import * as products from './pages/products.js';
 import * as promotions from './pages/promotions.js';
+import * as reconciliation from './pages/reconciliation.js';
 import * as wallets from './pages/wallets.js';
 
 // `offered` says whether this role sees the page at all (the API refuses the rest anyway, DESIGN.md §6).
-// Pages marked `pending` wait for an API that does not exist yet (DESIGN.md §7, §8): hidden until it lands,
+// Pages marked `pending` wait for an API that does not exist yet (DESIGN.md §7): hidden until it lands,
 // then replace `pending` with the page's module.
 const PAGES = [
   { path: 'dashboard', title: '概览', page: dashboard },
@@ -23,7 +24,7 @@ const PAGES = [
   { path: 'wallets', title: '钱包充值', page: wallets, offered: can.manage },
   { path: 'feedback', title: '售后反馈', page: pending, pending: true }, // §7 feedback API: not built yet
   { path: 'risk', title: '风险事件', page: pending, pending: true }, // §7 risk API: not built yet
-  { path: 'reconciliation', title: '对账', page: pending, pending: true }, // §8 reconciliation API: not built yet
+  { path: 'reconciliation', title: '对账', page: reconciliation },
   { path: 'audit', title: '审计日志', page: audit },
   { path: 'operators', title: '操作员', page: operators, offered: can.administer },
 ];

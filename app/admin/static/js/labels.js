@@ -16,6 +16,14 @@ export const FAILURE_REASON = {
   PAYMENT_PROVIDER_UNAVAILABLE: '网络/支付通道异常', EXPIRED_UNPAID: '超时未支付', CANCELLED: '已取消',
   USER_ABANDONED: '用户放弃支付',
 };
+export const RECONCILIATION_KIND = {
+  missing_local: '本系统漏单', missing_remote: '账单中没有', amount_mismatch: '金额不符', refund_mismatch: '退款不符',
+};
+export const RUN_STATUS = { pending: '待对账', running: '对账中', done: '已完成', failed: '失败，稍后重试' };
+export const SETTLEMENT = {
+  paid: '已补单', paid_after_close: '关单后支付，已退款', duplicate: '已为已支付', flagged: '已标记异常',
+  unchanged: '未变更', unknown_order: '本系统无此订单', unavailable: '查询失败，稍后重试',
+};
 
 export function label(names, code) {
   return code === null || code === undefined ? '—' : names[code] || code;

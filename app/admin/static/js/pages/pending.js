@@ -1,4 +1,4 @@
-// Stand-in for the pages whose API is not built yet (feedback and risk, DESIGN.md §7; reconciliation, §8).
+// Stand-in for the pages whose API is not built yet (feedback and risk, DESIGN.md §7).
 import { h } from '../dom.js';
 
 export async function render(root) {
