@@ -25,7 +25,7 @@ from app.payments.registry import Payments
 
 log = logging.getLogger("yijian.settlement")
 
-CAUSES = ("notification", "query", "expiry_query", "prepay_lost_query", "read_query")
+CAUSES = ("notification", "query", "expiry_query", "prepay_lost_query", "read_query", "reconciliation")
 AMOUNT_MISMATCH, ACCOUNT_MISMATCH, PAID_AFTER_CLOSE = "amount_mismatch", "account_mismatch", "paid_after_close"
 TRANSACTION_MISMATCH = "transaction_mismatch"
 
