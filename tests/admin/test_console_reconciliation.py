@@ -21,10 +21,15 @@ async def test_an_operator_reads_the_day_and_resolves_a_difference_with_a_note(c
     await console.login("operator")
     await console.open("reconciliation")
     await page.locator("input[name=date]").fill(day.isoformat())
+    await page.locator("select[name=kind]").select_option("amount_mismatch")
+    await page.locator("select[name=status]").select_option("open")
     await page.locator("form[data-testid=reconciliation-day] button[type=submit]").click()
     await expect(page.locator("[data-testid=run-status]")).to_have_attribute("data-status", "done")
     await expect(page.locator("table[data-testid=run-totals]")).to_contain_text("微信支付账单")
     row = page.locator(f"table[data-testid=differences] tr[data-id='{difference['id']}']")
+    await expect(page.locator("table[data-testid=differences] tbody tr").first).to_contain_text("金额不符")
+    while not await row.count():  # the day may hold other tests' differences: page on
+        await page.get_by_role("button", name="加载更多").click()
     await expect(row).to_contain_text("金额不符")
     await expect(row).to_contain_text("¥51.00")  # the bill's side
     await expect(row).to_contain_text("¥50.00")  # ours

@@ -11,8 +11,10 @@ export async function render(root, [day]) {
   const date = h('input', { type: 'date', name: 'date', value: day || addDays(beijingDay(), -1), required: true });
   const state = h('select', { name: 'status' }, h('option', { value: '' }, '全部差异'),
     h('option', { value: 'open' }, '待处理'), h('option', { value: 'resolved' }, '已处理'));
+  const kind = h('select', { name: 'kind' }, h('option', { value: '' }, '全部类型'),
+    KINDS.map((value) => h('option', { value }, label(RECONCILIATION_KIND, value))));
   const tools = h('form', { class: 'tools', 'data-testid': 'reconciliation-day' }, h('label', {}, '账单日 ', date),
-    h('label', {}, '状态 ', state), h('button', { type: 'submit' }, '查看'));
+    h('label', {}, '类型 ', kind), h('label', {}, '状态 ', state), h('button', { type: 'submit' }, '查看'));
   const runBox = h('div');
   const holder = h('div');
   const show = async () => {
@@ -21,7 +23,7 @@ export async function render(root, [day]) {
       headers: ['类型', '商户订单号', '微信支付账单', '本系统', '自动处理', '处理'],
       load: async (cursor) => {
         const answer = await api('GET', '/admin/v1/reconciliation',
-          { query: { date: date.value, status: state.value, cursor } });
+          { query: { date: date.value, kind: kind.value, status: state.value, cursor } });
         if (!cursor) runBox.replaceChildren(runSummary(answer.run, answer.date));
         return answer.differences;
       },
