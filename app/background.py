@@ -16,10 +16,12 @@ from app.orders import events as order_events, jobs as order_jobs
 from app.recommendations import signals as recommendation_signals
 from app.reconciliation import jobs as reconciliation_jobs
 from app.refunds import jobs as refund_jobs, service as refund_service
+from app.stats import jobs as stats_jobs
 
-# Each registers when imported: order expiry and queries, refund queries, the daily reconciliation; the consumers
-# of order events, refund.submit, and the recommendations' aggregates.
-FEATURES = (order_jobs, refund_jobs, reconciliation_jobs, order_events, refund_service, recommendation_signals)
+# Each registers when imported: order expiry and queries, refund queries, the daily reconciliation, the statistics'
+# counters fold; the consumers of order events, refund.submit, the recommendations' aggregates and the statistics.
+FEATURES = (order_jobs, refund_jobs, reconciliation_jobs, order_events, refund_service, recommendation_signals,
+            stats_jobs)
 
 
 async def run_worker(settings: Settings, config: JobsConfig) -> None:

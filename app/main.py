@@ -34,6 +34,7 @@ from app.promotions.admin_routes import bp as promotions_bp
 from app.recommendations.routes import bp as recommendations_bp
 from app.reconciliation.admin_routes import bp as reconciliation_bp
 from app.refunds.admin_routes import bp as refunds_bp
+from app.stats.admin_routes import bp as stats_bp
 from app.wallet.admin_routes import bp as wallet_admin_bp
 from app.wallet.routes import bp as wallet_bp
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         app.blueprint(bp)
     app.blueprint(recommendations_bp)
     app.blueprint(reconciliation_bp)
+    app.blueprint(stats_bp)
     app.blueprint(admin_console_bp)
     apidocs.install(app)
     if settings.sandbox:

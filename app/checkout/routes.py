@@ -9,6 +9,7 @@ from app.auth.guard import login_required
 from app.checkout import prefill as prefills, service
 from app.checkout.schemas import OneTapBody, OneTapOut, PrefillOut, QuoteBody, QuoteOut
 from app.core.http import body, idempotency_key, json, json_doc, parse, read_json
+from app.stats import counters as stats_counters
 
 bp = Blueprint("checkout", url_prefix="/api/v1/checkout")
 
@@ -28,7 +29,9 @@ async def checkout_prefill(request: Request):
 @login_required
 @body(QuoteBody)
 async def quote(request: Request, body: QuoteBody):
-    return json(await service.quote(request.ctx.user_id, body))
+    answer = await service.quote(request.ctx.user_id, body)
+    await stats_counters.count_quote(request.app.ctx.deps.redis)  # a quote answered 200 (DESIGN §6.1 `quotes`)
+    return json(answer)
 
 
 @bp.post("/one-tap")

@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "app.jobs.models",
     "app.recommendations.models",
     "app.reconciliation.models",
+    "app.stats.models",
 ]
 
 

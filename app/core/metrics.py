@@ -67,7 +67,7 @@ RECONCILIATION_LAG = Gauge(
     "day) has waited for a finished reconciliation: 0 once it has one; NaN when the database could not be read.",
     multiprocess_mode="mostrecent")
 
-JOB_QUEUES = ("orders", "refunds", "reconciliation", "outbox")
+JOB_QUEUES = ("orders", "refunds", "reconciliation", "stats", "outbox")
 _HTTP_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 # The one-tap errors that end its payment step (DESIGN §6.1's failure reasons), as (method, outcome).

@@ -88,13 +88,14 @@ def _answer(api: str, status: int) -> Answer:
 
 
 async def _handle(payments: Payments, api: str, headers: Mapping[str, str], body: bytes, handled: _Handled) -> None:
-    notification = await payments.get(api).parse_notification(headers, body, now_utc())
+    received_at = now_utc()
+    notification = await payments.get(api).parse_notification(headers, body, received_at)
     _verified(handled, notification.event_type, notification.out_trade_no)
     if isinstance(notification, RefundNotification):
         handled.verdict = await refunds.apply_notification(payments, notification)
         handled.status = 404 if handled.verdict == refunds.UNKNOWN_REFUND else 204
         return
-    outcome = await settle(payments, notification, "notification")
+    outcome = await settle(payments, notification, "notification", received_at=received_at)
     handled.status = 404 if outcome.result == "unknown_order" else 204
     handled.verdict = outcome.result
 

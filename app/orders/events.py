@@ -2,8 +2,12 @@
 the change it follows, by the writers below; its payload is kept exactly, since consumers (recommendations,
 refunds, statistics) read it, and `outbox.emit` adds an `event_id`.
 
-- `order.paid` `{order_id, user_id, out_trade_no, transaction_id, amount_fen, payment_method, cause}`: PAYING →
-  PAID by settlement, or a wallet one-tap (transaction_id null, cause `one_tap_wallet`).
+- `order.created` `{order_id, user_id, payment_method, payable_fen, at}`: a one-tap made the order (in the one-tap's
+  transaction; a replayed or resumed one-tap makes none). Statistics count orders and attempts by it.
+- `order.paid` `{order_id, user_id, out_trade_no, transaction_id, amount_fen, payment_method, cause, at}`: PAYING →
+  PAID by settlement, or a wallet one-tap (transaction_id null, cause `one_tap_wallet`); `at` is when it became PAID.
+  Settled from a notification, it also has `success_time` (WeChat's) and `received_at` (the notification's arrival):
+  the statistics' notification latency.
 - `order.paid_after_close` `{order_id, amount_fen, api}`: a payment that came after the order closed
   (settlement); refunds' consumer gives it back.
 - `payment.failed` `{user_id, payment_method, reason, order_id | null, at}` (`at` ISO-8601, UTC): a one-tap that
@@ -27,6 +31,7 @@ from app.orders.models import Order
 log = logging.getLogger("yijian.orders")
 
 ORDER_PAID, PAID_AFTER_CLOSE, PAYMENT_FAILED = "order.paid", "order.paid_after_close", "payment.failed"
+ORDER_CREATED = "order.created"
 PAYMENT_CANCELLED = "payment_cancelled"  # the mini-program's name for it (POST /orders/{id}/events)
 OUTBOX_KINDS = {PAYMENT_CANCELLED: "order.payment_cancelled"}
 
@@ -40,16 +45,31 @@ CLOSE_REASONS = {"expiry": "EXPIRED_UNPAID", "cancel": "CANCELLED", "provider_fa
 REASONS = (*WALLET_FAILURES, "PAYMENT_PROVIDER_UNAVAILABLE", "EXPIRED_UNPAID", "CANCELLED")
 
 
-def order_paid_payload(order: Order, *, transaction_id: Optional[str], amount_fen: int, cause: str) -> dict[str, Any]:
-    return {"order_id": order.id, "user_id": order.user_id, "out_trade_no": order.out_trade_no,
-            "transaction_id": transaction_id, "amount_fen": amount_fen, "payment_method": order.payment_method,
-            "cause": cause}
+def _utc(at: datetime) -> str:
+    return at.astimezone(timezone.utc).isoformat()
+
+
+async def emit_order_created(connection: BaseDBAsyncClient, order: Order) -> None:
+    await outbox.emit(connection, ORDER_CREATED, {
+        "order_id": order.id, "user_id": order.user_id, "payment_method": order.payment_method,
+        "payable_fen": order.payable_fen, "at": _utc(order.created_at)})
+
+
+def order_paid_payload(order: Order, *, transaction_id: Optional[str], amount_fen: int, cause: str,
+                       notified: Optional[tuple[datetime, datetime]] = None) -> dict[str, Any]:
+    """`notified`: WeChat's success_time and when its notification was received, for a notification's payment."""
+    payload = {"order_id": order.id, "user_id": order.user_id, "out_trade_no": order.out_trade_no,
+               "transaction_id": transaction_id, "amount_fen": amount_fen, "payment_method": order.payment_method,
+               "cause": cause, "at": _utc(now_utc())}
+    if notified is not None:
+        payload["success_time"], payload["received_at"] = _utc(notified[0]), _utc(notified[1])
+    return payload
 
 
 async def emit_order_paid(connection: BaseDBAsyncClient, order: Order, *, transaction_id: Optional[str],
-                          amount_fen: int, cause: str) -> None:
+                          amount_fen: int, cause: str, notified: Optional[tuple[datetime, datetime]] = None) -> None:
     await outbox.emit(connection, ORDER_PAID, order_paid_payload(
-        order, transaction_id=transaction_id, amount_fen=amount_fen, cause=cause))
+        order, transaction_id=transaction_id, amount_fen=amount_fen, cause=cause, notified=notified))
 
 
 async def emit_paid_after_close(connection: BaseDBAsyncClient, order: Order, *, amount_fen: int, api: str) -> None:
@@ -61,7 +81,7 @@ def payment_failed_payload(user_id: str, payment_method: str, reason: str, order
     if reason not in REASONS:
         raise ValueError(f"not a payment.failed reason: {reason!r}")
     return {"user_id": user_id, "payment_method": payment_method, "reason": reason, "order_id": order_id,
-            "at": at.astimezone(timezone.utc).isoformat()}
+            "at": _utc(at)}
 
 
 async def emit_payment_failed(connection: BaseDBAsyncClient, user_id: str, payment_method: str, reason: str,
@@ -84,13 +104,13 @@ async def emit_reported(connection: BaseDBAsyncClient, order: Order, event: str)
 
 @outbox.handles(ORDER_PAID)
 async def _order_paid(payload: dict[str, Any]) -> None:
-    # Statistics will hang here too; the recommendations' aggregates are folded by their own consumer.
+    # Statistics (app/stats/jobs.py) and the recommendations' aggregates are folded by consumers of their own.
     log.info("order paid (outbox)", extra={"fields": {"order_id": payload.get("order_id"),
                                                       "cause": payload.get("cause")}})
 
 
 @outbox.handles(OUTBOX_KINDS[PAYMENT_CANCELLED])
 async def _payment_cancelled(payload: dict[str, Any]) -> None:
-    # Statistics will count it as USER_ABANDONED (DESIGN §6.1); until then the event is only acknowledged.
+    # Statistics count it as USER_ABANDONED (DESIGN §6.1) in a consumer of their own (app/stats/jobs.py).
     log.info("payment cancelled at the cashier (outbox)",
              extra={"fields": {"order_id": payload.get("order_id"), "payment_method": payload.get("payment_method")}})

@@ -100,6 +100,7 @@ async def create_order(connection: BaseDBAsyncClient, *, order_id: str, user_id:
         ], using_db=connection)
     await OrderTransition.create(order_id=order.id, from_status=None, to_status=order.status,
                                  cause="one_tap_wallet" if paid else "one_tap", using_db=connection)
+    await events.emit_order_created(connection, order)
     return order
 
 

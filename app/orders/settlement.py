@@ -36,13 +36,14 @@ class SettleOutcome:
     order_id: str | None
 
 
-async def settle(payments: Payments, state: TransactionResult, cause: str) -> SettleOutcome:
+async def settle(payments: Payments, state: TransactionResult, cause: str, *,
+                 received_at: Optional[datetime] = None) -> SettleOutcome:
     """Apply `state` (a notification's or a query's) to the order with its out_trade_no.
 
     SUCCESS/REFUND that matches the order: PAYING → PAID once; already paid with this transaction →
     duplicate; CLOSED → the payment is recorded, flagged and queued to be refunded. A mismatch of
     amount, currency, mchid or appid never pays: the order is flagged. Any other trade state changes
-    nothing (expiry decides).
+    nothing (expiry decides). `received_at`: when the notification that says it arrived (statistics' latency).
     """
     order = await Order.get_or_none(out_trade_no=state.out_trade_no)
     if order is None:
@@ -60,7 +61,7 @@ async def settle(payments: Payments, state: TransactionResult, cause: str) -> Se
         return SettleOutcome("flagged", order.id)
     for _ in range(3):  # a lost race re-reads the order: it was paid, or closed, meanwhile
         if order.status == PAYING:
-            if await _mark_paid(order, state, cause):
+            if await _mark_paid(order, state, cause, received_at):
                 log.info("order paid", extra={"fields": {"order_id": order.id, "cause": cause}})
                 return SettleOutcome("paid", order.id)
         elif order.status == CLOSED and order.transaction_id is None:
@@ -98,15 +99,16 @@ async def _record_payment(connection, order: Order, state: TransactionResult) ->
                          paid_at=_paid_at(state), details=state.raw, using_db=connection)
 
 
-async def _mark_paid(order: Order, state: TransactionResult, cause: str) -> bool:
+async def _mark_paid(order: Order, state: TransactionResult, cause: str, received_at: Optional[datetime]) -> bool:
     async with in_transaction() as connection:
         # listed: an order is shown once its prepay is handed out; one paid is shown whatever happened before.
         if not await orders.transition(order.id, PAYING, PAID, cause, connection, paid_at=_paid_at(state),
                                        transaction_id=state.transaction_id, next_query_at=None, listed=True):
             return False
         await _record_payment(connection, order, state)
+        notified = (state.success_time, received_at) if received_at and state.success_time else None
         await events.emit_order_paid(connection, order, transaction_id=state.transaction_id,
-                                     amount_fen=state.amount_total_fen, cause=cause)
+                                     amount_fen=state.amount_total_fen, cause=cause, notified=notified)
     return True
 
 

@@ -29,7 +29,7 @@ from app.orders import events as order_events
 from app.orders.settlement import ACCOUNT_MISMATCH
 from app.payments import ProviderRejected, ProviderUnavailable, RefundNotification, RefundRequest, RefundResult
 from app.payments.registry import REFUND, Payments
-from app.refunds import schedule
+from app.refunds import events as refund_events, schedule
 from app.refunds.models import FAILED, PROCESSING, SUCCESS, Refund
 from app.refunds.schemas import RefundOut
 from app.wallet import ledger
@@ -131,6 +131,7 @@ async def _reserve(payments: Payments, order: Order, refund: Refund, operator_id
         if refund.provider == WALLET:
             await payments.wallet.credit(connection, order.user_id, refund.amount_fen, kind=ledger.REFUND,
                                          order_id=order.id, reason=refund.reason or "订单退款")
+            await refund_events.emit_succeeded(connection, refund, order, refund.finished_at)
         await audit.record(connection, operator_id, "order.refund", "order", order.id,
                            {"status": order.status, "refunded_fen": order.refunded_fen},
                            {"status": to_status, "refunded_fen": total, "refund": view(RefundOut, refund)})
@@ -244,7 +245,8 @@ async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[s
         return "flagged"
     succeeded = status == "SUCCESS"
     async with in_transaction() as connection:
-        changes: dict[str, Any] = {"status": SUCCESS if succeeded else FAILED, "finished_at": now_utc()}
+        finished_at = now_utc()
+        changes: dict[str, Any] = {"status": SUCCESS if succeeded else FAILED, "finished_at": finished_at}
         if provider_refund_id:
             changes["provider_refund_id"] = provider_refund_id
         if failure or not succeeded:
@@ -254,6 +256,8 @@ async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[s
         if not succeeded:
             await orders.release_refunded(connection, refund.order_id, refund.amount_fen)
         order = await Order.get(id=refund.order_id).using_db(connection)
+        if succeeded:
+            await refund_events.emit_succeeded(connection, refund, order, finished_at)
         pending = await Refund.filter(order_id=order.id, status=PROCESSING).using_db(connection).exists()
         if order.status == REFUNDING and not pending:
             if order.refunded_fen >= order.payable_fen:
