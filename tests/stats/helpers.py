@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
@@ -37,6 +38,16 @@ async def daily(client: httpx.AsyncClient, first: date, last: date) -> list[dict
     assert response.status_code == 200, response.text
     StatsDailyOut.model_validate(response.json())
     return response.json()["items"]
+
+
+def isolated_days(count: int) -> list[date]:
+    """Days of a past year no other test writes to (a PostgreSQL database outlives a run: their rows go first)."""
+    first = date(1990, 1, 1) + timedelta(days=random.randrange(0, 365 * 30))
+    return [first + timedelta(days=offset) for offset in range(count)]
+
+
+async def fresh(days: list[date]) -> None:
+    await StatsDay.filter(day__gte=days[0], day__lte=days[-1]).delete()
 
 
 async def drained(server) -> None:
