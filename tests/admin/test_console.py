@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.checkout.helpers import items, product, shopper
+from tests.checkout.helpers import PIN, items, one_tap, product, shopper
 from tests.factories import make_product, make_promotion, operator_headers
 from tests.notify.helpers import admin_order
 from tests.refunds.helpers import paid_wallet_order
+from tests.stats.helpers import drained, today as beijing_today
 
 SESSION_KEY = "yijian.admin.session"
 
@@ -133,24 +134,29 @@ async def test_markup_saved_as_a_name_is_shown_as_text(console, client):
     assert await page.locator("#main img, #main script, #main svg, #main b").count() == 0
 
 
-async def test_dashboard_draws_its_chart(console, client):
-    await paid_wallet_order(client)  # at least one paid order to show
-    stats = await client.get("/admin/v1/stats/daily", headers=await operator_headers(client, "analyst"))
+async def test_dashboard_draws_its_charts_from_the_statistics(console, client, server):
+    """Today's figures, the 30 days' chart and the methods' failures from /admin/v1/stats (DESIGN §6.1, §6.2)."""
+    order, _ = await paid_wallet_order(client)  # at least one paid order and one failure to show
+    poor = await shopper(client, balance_fen=100, pin=PIN, pin_free_limit_fen=5000)
+    tea = await product(client, price_fen=order["payable_fen"], stock=5)
+    failed = await one_tap(client, poor, {"items": items((tea, 1)), "payment_method": "wallet"})
+    assert failed.status_code == 402, failed.text
+    await drained(server)
+    day = beijing_today().isoformat()
+    today = (await client.get("/admin/v1/stats/summary", params={"from": day, "to": day},
+                              headers=await operator_headers(client, "analyst"))).json()
+    assert today["totals"]["paid"] >= 1
     page = console.page
     await console.login("analyst")
     await expect(page.locator("[data-page=dashboard] h1")).to_have_text("概览")
-
-    if stats.status_code == 404:
-        # Until the statistics API exists (issue 9, DESIGN.md §6.1) the dashboard says so and charts the
-        # newest orders instead.
-        await expect(page.locator("[data-testid=stats-missing]")).to_be_visible()
-        canvas = "canvas[data-testid=chart-recent-orders]"
-        labels = await page.locator(canvas).evaluate("(c) => window.Chart.getChart(c).data.labels")
-        assert "已支付" in labels
-    else:
-        assert stats.status_code == 200, stats.text
-        canvas = "canvas[data-testid=chart-daily]"
-    assert await console.coloured_pixels(canvas) > 500
+    await expect(page.locator("[data-figure=paid] strong")).to_have_text(str(today["totals"]["paid"]))
+    await expect(page.locator("[data-testid=methods] tbody tr")).to_have_count(len(today["by_method"]))
+    await expect(page.locator("[data-testid=latency] tbody tr")).to_have_count(2)
+    last = await page.locator("canvas[data-testid=chart-daily]").evaluate(
+        "(c) => window.Chart.getChart(c).data.datasets.map((d) => d.data[d.data.length - 1])")
+    assert last == [today["totals"]["gmv_fen"] / 100, today["totals"]["paid"]]
+    assert await console.coloured_pixels("canvas[data-testid=chart-daily]") > 500
+    assert await console.coloured_pixels("canvas[data-testid=chart-failures]") > 100
 
     from tests.admin.browser import ARTIFACTS
 

@@ -167,14 +167,14 @@ class faults:
 
 
 async def rows(order_id: str) -> dict:
-    """What the database holds for the order: payments, outbox events (all kinds, and `order.paid` ones),
-    transitions, flags."""
+    """What the database holds for the order: payments, outbox events (all kinds but the one-tap's own
+    `order.created`, and `order.paid` ones), transitions, flags."""
     from app.jobs.models import OutboxEvent
     from app.orders.models import OrderFlag, OrderTransition, Payment
     from app.refunds.models import Refund
 
     refund_ids = set(await Refund.filter(order_id=order_id).values_list("id", flat=True))
-    events = [e for e in await OutboxEvent.all()
+    events = [e for e in await OutboxEvent.exclude(kind="order.created")
               if e.payload.get("order_id") == order_id or e.payload.get("refund_id") in refund_ids]
     return {"payments": await Payment.filter(order_id=order_id).count(), "outbox": len(events),
             "paid_events": sum(e.kind == "order.paid" for e in events),

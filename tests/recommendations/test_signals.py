@@ -79,9 +79,10 @@ async def test_a_wallet_one_tap_writes_order_paid_in_its_own_transaction(client)
     marker = await _last_event_id()
     order = await paid_with_wallet(client, who, [(tea, 2)])
     [event] = await _events_since(marker, "order.paid", who["user_id"])
-    assert {k: v for k, v in event.items() if k != "event_id"} == {
+    assert {k: v for k, v in event.items() if k not in ("event_id", "at")} == {
         "order_id": order["id"], "user_id": who["user_id"], "out_trade_no": order["out_trade_no"],
         "transaction_id": None, "amount_fen": 3000, "payment_method": "wallet", "cause": "one_tap_wallet"}
+    assert datetime.fromisoformat(event["at"]) >= datetime.fromisoformat(order["created_at"])  # when it became PAID
 
 
 async def test_replaying_an_order_paid_event_changes_nothing(client):
