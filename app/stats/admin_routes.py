@@ -8,6 +8,7 @@ from sanic_ext import openapi
 
 from app.core.errors import ValidationFailed
 from app.core.http import json, json_doc
+from app.core.serialize import view
 from app.operators.guard import READ, operator_required
 from app.stats import export, service
 from app.stats.schemas import StatsDailyOut, StatsSummaryOut
@@ -57,7 +58,7 @@ async def summary(request: Request):
     days = service.day_range(request.args.get("from"), request.args.get("to"))
     wants_csv = _wants_csv(request)
     report = await service.summary(days)
-    return _csv(export.summary_csv(report), "summary", days) if wants_csv else json(report)
+    return _csv(export.summary_csv(report), "summary", days) if wants_csv else json(view(StatsSummaryOut, report))
 
 
 @bp.get("/daily")
@@ -68,4 +69,4 @@ async def daily(request: Request):
     days = service.day_range(request.args.get("from"), request.args.get("to"))
     wants_csv = _wants_csv(request)
     report = await service.daily(days)
-    return _csv(export.daily_csv(report), "daily", days) if wants_csv else json(report)
+    return _csv(export.daily_csv(report), "daily", days) if wants_csv else json(view(StatsDailyOut, report))
