@@ -19,9 +19,14 @@ from app.catalog.admin_routes import bp as catalog_admin_bp
 from app.catalog.routes import bp as catalog_bp
 from app.checkout.routes import bp as checkout_bp
 from app.core import cache, db, disconnects, http, logs
-from app.core.errors import AppError
+from app.core.errors import AppError, install_help_lookup
 from app.core.settings import Settings
 from app.deps import Deps
+from app.feedback.admin_routes import bp as feedback_admin_bp
+from app.feedback.routes import bp as feedback_bp
+from app.help import service as help_service
+from app.help.admin_routes import bp as help_admin_bp
+from app.help.routes import bp as help_bp
 from app.jobs import runner as jobs
 from app.metrics import routes as metrics_routes
 from app.notify.admin_routes import bp as notify_admin_bp
@@ -35,6 +40,7 @@ from app.recommendations.routes import bp as recommendations_bp
 from app.reconciliation.admin_routes import bp as reconciliation_bp
 from app.refunds.admin_routes import bp as refunds_bp
 from app.stats.admin_routes import bp as stats_bp
+from app.risk.admin_routes import bp as risk_admin_bp
 from app.wallet.admin_routes import bp as wallet_admin_bp
 from app.wallet.routes import bp as wallet_bp
 
@@ -71,6 +77,8 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     app.blueprint(recommendations_bp)
     app.blueprint(reconciliation_bp)
     app.blueprint(stats_bp)
+    for bp in (feedback_bp, feedback_admin_bp, help_bp, help_admin_bp, risk_admin_bp):  # after-sales and risk (§7)
+        app.blueprint(bp)
     app.blueprint(admin_console_bp)
     apidocs.install(app)
     if settings.sandbox:
@@ -92,6 +100,10 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         app.ctx.promotion_cache = promotions_cache.PromotionCache(app.ctx.deps.redis)
         app.ctx.promotion_cache.start()
         promotions_cache.install(app.ctx.promotion_cache)
+        app.ctx.help_index = help_service.HelpIndex(app.ctx.deps.redis)
+        await app.ctx.help_index.load()
+        app.ctx.help_index.start()
+        install_help_lookup(app.ctx.help_index.lookup)  # error answers carry help_id (§2) from here on
         await jobs.start(app)
         log.info("started", extra={"fields": {
             "database": settings.database_url.split(":", 1)[0], "redis": "real" if settings.redis_url else "stand-in",
@@ -102,6 +114,10 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     async def _stop(app: Sanic) -> None:
         await disconnects.drain()
         await jobs.stop(app)
+        help_index = getattr(app.ctx, "help_index", None)
+        if help_index is not None:
+            install_help_lookup(None)
+            await help_index.stop()
         promotion_cache = getattr(app.ctx, "promotion_cache", None)
         if promotion_cache is not None:
             await promotion_cache.stop()

@@ -371,6 +371,7 @@ class Bench:
             # Tokens outlive the run; unpaid WeChat Pay orders are not actively queried during it (see README).
             "YIJIAN_ACCESS_TTL_S": "86400",
             "YIJIAN_QUERY_SCHEDULE_S": self.args.query_schedule,
+            "YIJIAN_RATE_LIMITS": "off",  # a bench user taps far more than 10 a minute (DESIGN §1)
         })
         return env
 
@@ -485,6 +486,8 @@ class Bench:
                     for _ in range(credits):
                         await call("POST", f"/admin/v1/wallets/{user.user_id}/credit", admin,
                                    json={"amount_fen": MAX_CREDIT_FEN, "reason": "bench"})
+                    # a PIN needs a bound phone (DESIGN §7): the sandbox's getPhoneNumber code
+                    await call("POST", "/api/v1/me/phone", user.token, json={"code": "phone:13900001111"})
                     await call("PUT", "/api/v1/wallet/pin", user.token, json={"pin": PIN})
                     await call("PATCH", "/api/v1/wallet", user.token,
                                json={"pin_free_limit_fen": PIN_FREE_LIMIT_FEN, "pin": PIN})

@@ -30,6 +30,19 @@ async def user_headers(client: httpx.AsyncClient, label: str | None = None) -> d
     return bearer(await login(client, label))
 
 
+async def bind_phone(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Bind a phone through the sandbox's getPhoneNumber code: money settings need one (DESIGN.md §7)."""
+    response = await client.post("/api/v1/me/phone", headers=headers, json={"code": "phone:13900001111"})
+    assert response.status_code == 200, response.text
+
+
+async def phone_user_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    """A fresh user with a bound phone, who may set a wallet PIN."""
+    headers = await user_headers(client)
+    await bind_phone(client, headers)
+    return headers
+
+
 def assert_error(response: httpx.Response, status: int, code: str) -> dict:
     """The contract's error shape (DESIGN.md §2), with the expected status and code."""
     assert response.status_code == status, response.text

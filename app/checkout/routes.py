@@ -9,6 +9,7 @@ from app.auth.guard import login_required
 from app.checkout import prefill as prefills, service
 from app.checkout.schemas import OneTapBody, OneTapOut, PrefillOut, QuoteBody, QuoteOut
 from app.core.http import body, idempotency_key, json, json_doc, parse, read_json
+from app.risk import limits
 from app.stats import counters as stats_counters
 
 bp = Blueprint("checkout", url_prefix="/api/v1/checkout")
@@ -41,8 +42,10 @@ async def quote(request: Request, body: QuoteBody):
 @openapi.response(201, json_doc(OneTapOut))
 @login_required
 async def one_tap(request: Request):
-    # The contract's order: token (the guard) → Idempotency-Key → body → replay/conflict → ...
+    # The contract's order: token (the guard) → Idempotency-Key → rate limit → body → replay/conflict → ...
     key = idempotency_key(request)
+    # DESIGN §7: counted by distinct key, so a retry or replay of this key never counts twice.
+    await limits.check(request.app.ctx.deps, limits.ONE_TAP, request.ctx.user_id, member=key)
     raw = read_json(request)
     body = parse(OneTapBody, raw)
     answer = await service.one_tap(request.app.ctx.deps, request.ctx.user_id, key, raw, body)

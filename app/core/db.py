@@ -26,6 +26,9 @@ MODEL_MODULES = [
     "app.recommendations.models",
     "app.reconciliation.models",
     "app.stats.models",
+    "app.feedback.models",
+    "app.help.models",
+    "app.risk.models",
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Optional
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,19 @@ CATALOG: dict[str, ErrorSpec] = {
     "ORDER_NOT_CANCELLABLE": ErrorSpec(409, "订单当前状态不能取消", "已支付订单请申请退款", "The order cannot be cancelled", "Ask for a refund instead"),
     "ORDER_NOT_REFUNDABLE": ErrorSpec(409, "订单当前状态不能退款", "请确认订单已支付", "The order cannot be refunded", "Only paid orders are refundable"),
     "REFUND_EXCEEDS_PAID": ErrorSpec(409, "退款金额超过可退金额", "请调整退款金额", "The refund exceeds the amount left", "Lower the amount"),
+    "PHONE_REQUIRED": ErrorSpec(403, "请先绑定手机号", "为保障资金安全，设置支付密码或提高免密额度前请先绑定手机号", "A bound phone number is required", "Bind a phone number (POST /api/v1/me/phone) first"),
     "DIFFERENCE_ALREADY_RESOLVED": ErrorSpec(409, "该对账差异已处理", "请刷新后查看处理记录", "The reconciliation difference is already resolved", "Reload it to see who resolved it and why"),
 }
+
+
+# The help entry of an error code (DESIGN.md §7 `help_id`), if it has one. Help lives above core: app/main.py
+# installs its in-memory lookup at start-up; until then no answer carries a help_id.
+_help_for: Callable[[str], Optional[str]] = lambda code: None
+
+
+def install_help_lookup(lookup: Optional[Callable[[str], Optional[str]]]) -> None:
+    global _help_for
+    _help_for = lookup or (lambda code: None)
 
 
 class AppError(Exception):
@@ -86,6 +97,9 @@ class AppError(Exception):
             "retryable": self.retryable,
             "request_id": request_id,
         }
+        help_id = _help_for(self.code)
+        if help_id is not None:
+            error["help_id"] = help_id
         error.update(self.details)
         return {"error": error}
 

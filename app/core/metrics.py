@@ -52,6 +52,9 @@ PROMOTION_CACHE = Counter(
     "miss (rows reloaded from the database).", ["result"])
 RATE_LIMITED = Counter(
     "yijian_rate_limited_total", "Requests refused with 429 RATE_LIMITED, by limit name.", ["limit"])
+RISK_EVENTS = Counter(
+    "yijian_risk_events_total", "Occurrences of risk events (DESIGN §7), by kind; each is also counted on its row "
+    "(one per kind, subject and 10 minutes).", ["kind"])
 # Computed from the database when /metrics is scraped, by the worker that answers: its value is the newest.
 OUTBOX_PENDING = Gauge(
     "yijian_outbox_pending", "Outbox events not done yet that will still be tried.", multiprocess_mode="mostrecent")
@@ -104,6 +107,10 @@ def count_promotion_cache(hit: bool) -> None:
 
 def count_rate_limited(limit: str) -> None:
     RATE_LIMITED.labels(limit=limit).inc()
+
+
+def count_risk_event(kind: str) -> None:
+    RISK_EVENTS.labels(kind=kind).inc()
 
 
 def expose_reconciliation_kinds(kinds: tuple[str, ...]) -> None:

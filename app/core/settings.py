@@ -29,6 +29,9 @@ class LiveCredentials:
     apiv2_key: str = ""
 
 
+DEFAULT_RATE_LIMITS = {"one_tap_user": (10, 60), "feedback_user": (5, 3600)}
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -48,6 +51,8 @@ class Settings:
     log_level: str = "INFO"
     live: LiveCredentials | None = None
     metrics_token: str | None = None  # opens /metrics to callers that are not on loopback (DESIGN.md §6.3)
+    # DESIGN.md §7: name → (count, seconds); empty when YIJIAN_RATE_LIMITS=off.
+    rate_limits: dict = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     extra: dict = field(default_factory=dict)
 
     @property
@@ -242,6 +247,25 @@ def _metrics_token(environ: dict) -> str | None:
     return token
 
 
+def _rate_limits(environ: dict) -> dict[str, tuple[int, int]]:
+    """YIJIAN_RATE_LIMITS: `name=count/seconds,...` over the defaults (only the names given change), or `off`."""
+    raw = _env(environ, "YIJIAN_RATE_LIMITS")
+    if raw is None:
+        return dict(DEFAULT_RATE_LIMITS)
+    if raw.lower() == "off":
+        return {}
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for part in raw.split(","):
+        name, _, value = part.strip().partition("=")
+        count, _, seconds = value.partition("/")
+        if name not in DEFAULT_RATE_LIMITS or not count.isdigit() or not seconds.isdigit() \
+                or int(count) < 1 or int(seconds) < 1:
+            raise SettingsError(f"YIJIAN_RATE_LIMITS must be `off` or name=count/seconds pairs for "
+                                f"{', '.join(DEFAULT_RATE_LIMITS)}, got {part.strip()!r}")
+        limits[name] = (int(count), int(seconds))
+    return limits
+
+
 def load_settings(environ: dict | None = None) -> Settings:
     """Build the settings from the environment; raise SettingsError naming the first bad variable."""
     environ = dict(os.environ if environ is None else environ)
@@ -309,5 +333,6 @@ def load_settings(environ: dict | None = None) -> Settings:
         log_level=_choice(environ, "YIJIAN_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         live=_live_credentials(environ) if wechat_mode == "live" else None,
         metrics_token=_metrics_token(environ),
+        rate_limits=_rate_limits(environ),
         extra={"public_base_url_default": public_base_url is None},
     )

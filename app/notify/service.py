@@ -22,12 +22,15 @@ from app.orders.settlement import settle
 from app.payments import NotificationRejected, RefundNotification
 from app.payments.registry import V2, Payments
 from app.refunds import service as refunds
+from app.risk import events as risk
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
     from app.deps import Deps
 
 log = logging.getLogger("yijian.notify")
 
+# Refusals that say someone other than WeChat sent it (DESIGN §7 `notify_forgery`).
+FORGERY_REASONS = ("signature", "serial", "timestamp")
 MESSAGES = {400: "malformed notification", 401: "verification failed", 404: "unknown order",
             500: "temporary failure, retry later"}
 
@@ -60,6 +63,9 @@ async def receive(deps: Deps, endpoint: str, api: str, headers: Mapping[str, str
             _verified(handled, exc.event_type, exc.out_trade_no)
         handled.status, handled.verdict = 400 if exc.reason == "malformed" else 401, f"rejected_{exc.reason}"
         log.warning("notification rejected", extra={"fields": {"endpoint": endpoint, "reason": exc.reason}})
+        if exc.reason in FORGERY_REASONS and not exc.verified:
+            await risk.record(risk.NOTIFY_FORGERY, risk.address(journal.source_of(source)),
+                              {"endpoint": endpoint, "reason": exc.reason})
     except Exception:  # the database or WeChat credentials unreachable, a lock lost: WeChat retries
         log.exception("notification failed", extra={"fields": {"endpoint": endpoint}})
     metrics.count_notification(api, handled.verdict)

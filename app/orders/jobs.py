@@ -39,7 +39,7 @@ READ_QUERY_TIMEOUT_S = 2.0  # ... with a 2 s timeout ...
 READ_QUERY_KEY = "yijian:orders:read-query:{order_id}"  # ... at most once per 5 s per order
 SETTLED = ("paid", "duplicate", "paid_after_close")
 
-__all__ = ["due", "claim_due", "run_due_order", "oldest_due", "query_on_read"]
+__all__ = ["due", "claim_due", "run_due_order", "oldest_due", "query_on_read", "query_now"]
 
 
 def due(now: datetime):
@@ -151,16 +151,22 @@ async def query_on_read(deps: Deps, order: Order, now: Optional[datetime] = None
         return order
     if not await deps.redis.set(READ_QUERY_KEY.format(order_id=order.id), "1", nx=True, ex=READ_QUERY_AFTER_S):
         return order
-    try:
-        async with asyncio.timeout(READ_QUERY_TIMEOUT_S):
-            state = await deps.payments.for_order(order).query(order.out_trade_no)
-    except (TimeoutError, PaymentProviderError) as exc:
-        log.info("query on read failed", extra={"fields": {"order_id": order.id, "cause": str(exc) or "timeout"}})
-        return order
-    outcome = await settle(deps.payments, state, "read_query")
-    if outcome.result in SETTLED:
+    if await query_now(deps, order, "read_query", READ_QUERY_TIMEOUT_S) in SETTLED:
         return await Order.get(id=order.id)
     return order
+
+
+async def query_now(deps: Deps, order: Order, cause: str, timeout_s: float) -> Optional[str]:
+    """Ask WeChat Pay about the order, waiting at most `timeout_s`, and settle its answer with `cause`: settle's
+    result, or None when WeChat Pay did not answer in time (a caller is waiting: the jobs try again later)."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            state = await deps.payments.for_order(order).query(order.out_trade_no)
+    except (TimeoutError, PaymentProviderError) as exc:
+        log.info("query failed", extra={"fields": {"order_id": order.id, "query_cause": cause,
+                                                   "cause": str(exc) or "timeout"}})
+        return None
+    return (await settle(deps.payments, state, cause)).result
 
 
 due_work.register(due_work.DueWork(queue="orders", task="yijian.due_order", claim=claim_due, run=run_due_order,

@@ -27,6 +27,7 @@ from app.orders.schedule import first_query_at, prepay_due_at
 from app.payments import AlreadyPaid, PaymentProviderError
 from app.pricing import PriceResult
 from app.promotions import service as promotions
+from app.risk import events as risk
 
 if TYPE_CHECKING:  # the container is built above this layer; services only use what it holds
     from app.deps import Deps
@@ -50,6 +51,7 @@ async def flag(order_id: str, kind: str, detail: dict[str, Any]) -> bool:
         await OrderFlag.create(order_id=order_id, kind=kind, detail=detail)
     except IntegrityError:
         return False
+    await risk.record_order_flag(kind, order_id, detail)
     return True
 
 

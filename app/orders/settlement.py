@@ -22,10 +22,12 @@ from app.orders.service import flag
 from app.orders.models import CLOSED, PAID, PAYING, REFUNDING, Order, OrderFlag, Payment
 from app.payments import TransactionResult
 from app.payments.registry import Payments
+from app.risk import events as risk
 
 log = logging.getLogger("yijian.settlement")
 
-CAUSES = ("notification", "query", "expiry_query", "prepay_lost_query", "read_query", "reconciliation")
+CAUSES = ("notification", "query", "expiry_query", "prepay_lost_query", "read_query", "reconciliation",
+          "feedback_query")
 AMOUNT_MISMATCH, ACCOUNT_MISMATCH, PAID_AFTER_CLOSE = "amount_mismatch", "account_mismatch", "paid_after_close"
 TRANSACTION_MISMATCH = "transaction_mismatch"
 
@@ -124,4 +126,5 @@ async def _record_paid_after_close(order: Order, state: TransactionResult, cause
         await OrderFlag.create(order_id=order.id, kind=PAID_AFTER_CLOSE, using_db=connection, detail={
             "transaction_id": state.transaction_id, "close_cause": order.close_cause, "cause": cause})
         await events.emit_paid_after_close(connection, order, amount_fen=order.payable_fen, api=state.api)
+    await risk.record_order_flag(PAID_AFTER_CLOSE, order.id, {"transaction_id": state.transaction_id, "cause": cause})
     return True

@@ -12,6 +12,7 @@ from app.core.clock import now_utc
 from app.core.errors import AppError, ValidationFailed
 from app.core.lockout import Columns, Lockout
 from app.core.security import slow_hash, slow_verify
+from app.risk import events as risk
 from app.wallet.models import Wallet
 
 MAX_WRONG_PINS = 5
@@ -60,6 +61,13 @@ async def pin_checked(wallet: Wallet, pin: str | None) -> AsyncIterator[None]:
         raise AppError("WALLET_PIN_REQUIRED")
     async with LOCKOUT.attempt(wallet.user_id) as attempt:
         if not await asyncio.to_thread(slow_verify, wallet.pin_hash, pin):
-            raise AppError("WALLET_PIN_WRONG", attempts_left=await attempt.failed())
+            try:
+                attempts_left = await attempt.failed()
+            except AppError as locked:
+                if locked.code == "WALLET_PIN_LOCKED":  # this wrong PIN locked the wallet (DESIGN §7)
+                    await risk.record(risk.PIN_GUESSING, risk.user(wallet.user_id),
+                                      {"locked_until": locked.details.get("locked_until")})
+                raise
+            raise AppError("WALLET_PIN_WRONG", attempts_left=attempts_left)
         attempt.passed()
         yield

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
 
+from app.auth.models import User
+from app.core.errors import AppError
 from app.core.pagination import newest_first
 from app.wallet import pin as pins
 from app.wallet.models import LedgerEntry, Wallet
@@ -31,9 +33,16 @@ async def get_or_create_wallet(user_id: str) -> Wallet:
         return await Wallet.get(user_id=user_id)
 
 
+async def require_phone(user_id: str) -> None:
+    """DESIGN §7: money settings (the PIN, a higher password-free limit) need a bound phone first."""
+    if not await User.filter(id=user_id, phone_enc__not_isnull=True).exists():
+        raise AppError("PHONE_REQUIRED")
+
+
 async def set_pin(user_id: str, new_pin: str, current_pin: str | None) -> None:
     """Set the PIN; changing an existing one needs the current PIN (which counts toward the lockout)."""
     pins.check_new_pin(new_pin)
+    await require_phone(user_id)
     wallet = await get_or_create_wallet(user_id)
     if wallet.pin_hash is None:
         await Wallet.filter(user_id=user_id).update(pin_hash=await pins.hash_pin(new_pin))
@@ -44,6 +53,8 @@ async def set_pin(user_id: str, new_pin: str, current_pin: str | None) -> None:
 
 async def set_pin_free_limit(user_id: str, limit_fen: int, pin: str | None) -> WalletOut:
     wallet = await get_or_create_wallet(user_id)
+    if limit_fen > wallet.pin_free_limit_fen:
+        await require_phone(user_id)
     async with pins.pin_checked(wallet, pin):
         await Wallet.filter(user_id=user_id).update(pin_free_limit_fen=limit_fen)
     return _out(await Wallet.get(user_id=user_id))

@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from tests.factories import login, make_product, operator_headers, unique_label
+from tests.factories import bind_phone, login, make_product, operator_headers, unique_label
 
 PIN = "258147"
 ADDRESS = {"userName": "张三", "telNumber": "13800138000", "provinceName": "广东省", "cityName": "广州市",
@@ -28,6 +28,7 @@ async def shopper(client: httpx.AsyncClient, *, address: dict | None = ADDRESS, 
                                      headers=await operator_headers(client))
         assert response.status_code == 201, response.text
     if pin:
+        await bind_phone(client, headers)
         assert (await client.put("/api/v1/wallet/pin", json={"pin": pin}, headers=headers)).status_code == 204
         if pin_free_limit_fen:
             response = await client.patch("/api/v1/wallet", json={"pin_free_limit_fen": pin_free_limit_fen,

@@ -194,3 +194,19 @@ def test_live_mode_with_nothing_names_everything_in_one_line(tmp_path):
                  "YIJIAN_WXPAY_APIV3_KEY", "YIJIAN_WXPAY_PLATFORM_PUBLIC_KEY_PATH", "YIJIAN_JWT_SECRET",
                  "YIJIAN_ENCRYPTION_KEY", "YIJIAN_DATABASE_URL", "YIJIAN_REDIS_URL", "YIJIAN_PUBLIC_BASE_URL"):
         assert name in message
+
+
+def test_rate_limits_default_to_the_contract_and_can_be_changed_or_switched_off(tmp_path):
+    """DESIGN.md §1, §7: `one_tap_user=10/60,feedback_user=5/3600`; a name left out keeps its default."""
+    base = {"YIJIAN_DATA_DIR": str(tmp_path)}
+    assert load_settings(base).rate_limits == {"one_tap_user": (10, 60), "feedback_user": (5, 3600)}
+    assert load_settings({**base, "YIJIAN_RATE_LIMITS": "off"}).rate_limits == {}
+    assert load_settings({**base, "YIJIAN_RATE_LIMITS": " one_tap_user=30/60 "}).rate_limits == {
+        "one_tap_user": (30, 60), "feedback_user": (5, 3600)}
+
+
+@pytest.mark.parametrize("value", ["one_tap=10/60", "one_tap_user=10", "one_tap_user=0/60", "one_tap_user=10/0",
+                                   "feedback_user=x/60", "on"])
+def test_a_malformed_rate_limit_stops_start_up_naming_the_variable(tmp_path, value):
+    with pytest.raises(SettingsError, match="YIJIAN_RATE_LIMITS"):
+        load_settings({"YIJIAN_DATA_DIR": str(tmp_path), "YIJIAN_RATE_LIMITS": value})

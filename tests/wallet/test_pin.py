@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.factories import assert_error, user_headers
+from tests.factories import assert_error, phone_user_headers, user_headers
 
 GOOD = "258147"
 OTHER = "369250"
@@ -23,7 +23,7 @@ async def test_new_wallet_is_empty_without_pin(client):
 
 
 async def test_set_pin_answers_204_and_wallet_shows_pin_set(client):
-    headers = await user_headers(client)
+    headers = await phone_user_headers(client)
     response = await _set_pin(client, headers)
     assert response.status_code == 204
     assert response.content == b""
@@ -32,18 +32,18 @@ async def test_set_pin_answers_204_and_wallet_shows_pin_set(client):
 
 @pytest.mark.parametrize("pin", ["123456", "000000", "777777", "654321", "012345"])
 async def test_trivial_pins_are_refused(client, pin):
-    error = assert_error(await _set_pin(client, await user_headers(client), pin), 422, "VALIDATION_FAILED")
+    error = assert_error(await _set_pin(client, await phone_user_headers(client), pin), 422, "VALIDATION_FAILED")
     assert error["fields"][0]["field"] == "pin"
 
 
 @pytest.mark.parametrize("pin", ["12345", "1234567", "12a456", "", "１２３４５６", "258147\n"])
 async def test_pins_that_are_not_six_digits_are_refused(client, pin):
-    error = assert_error(await _set_pin(client, await user_headers(client), pin), 422, "VALIDATION_FAILED")
+    error = assert_error(await _set_pin(client, await phone_user_headers(client), pin), 422, "VALIDATION_FAILED")
     assert error["fields"] == [{"field": "pin", "reason": "must be exactly 6 digits"}]
 
 
 async def test_changing_the_pin_needs_the_current_one(client):
-    headers = await user_headers(client)
+    headers = await phone_user_headers(client)
     await _set_pin(client, headers)
     assert_error(await _set_pin(client, headers, OTHER), 403, "WALLET_PIN_REQUIRED")
     error = assert_error(await _set_pin(client, headers, OTHER, current="111222"), 403, "WALLET_PIN_WRONG")
@@ -57,7 +57,7 @@ async def test_changing_the_pin_needs_the_current_one(client):
 
 
 async def test_five_wrong_pins_lock_the_wallet_across_both_endpoints(client):
-    headers = await user_headers(client)
+    headers = await phone_user_headers(client)
     await _set_pin(client, headers)
     left = []
     for attempt in range(4):
@@ -76,7 +76,7 @@ async def test_five_wrong_pins_lock_the_wallet_across_both_endpoints(client):
 
 
 async def test_a_right_pin_resets_the_count(client):
-    headers = await user_headers(client)
+    headers = await phone_user_headers(client)
     await _set_pin(client, headers)
     for _ in range(3):
         await client.patch("/api/v1/wallet", json={"pin_free_limit_fen": 100, "pin": "999111"}, headers=headers)
@@ -88,7 +88,7 @@ async def test_a_right_pin_resets_the_count(client):
 
 
 async def test_concurrent_wrong_pins_all_count(client):
-    headers = await user_headers(client)
+    headers = await phone_user_headers(client)
     await _set_pin(client, headers)
     responses = await asyncio.gather(*[
         client.patch("/api/v1/wallet", json={"pin_free_limit_fen": 100, "pin": "999111"}, headers=headers)
@@ -101,7 +101,7 @@ async def test_concurrent_wrong_pins_all_count(client):
 
 
 async def test_pin_free_limit_needs_a_pin_and_stays_in_range(client):
-    headers = await user_headers(client)
+    headers = await phone_user_headers(client)
     assert_error(await client.patch("/api/v1/wallet", json={"pin_free_limit_fen": 100, "pin": GOOD},
                                     headers=headers), 403, "WALLET_PIN_NOT_SET")
     await _set_pin(client, headers)
@@ -116,7 +116,7 @@ async def test_pin_free_limit_needs_a_pin_and_stays_in_range(client):
 
 
 async def test_pins_never_reach_the_logs(client, server):
-    headers = await user_headers(client)
+    headers = await phone_user_headers(client)
     # Only what was logged while the PINs were sent: across the whole session, some random request id or
     # transaction id carries any six digits sooner or later (one CI run failed on `...742918273f18...`).
     mark = len(server.logs.lines)
@@ -128,5 +128,5 @@ async def test_pins_never_reach_the_logs(client, server):
 
 
 async def test_empty_ledger_is_an_empty_page(client):
-    response = await client.get("/api/v1/wallet/ledger", headers=await user_headers(client))
+    response = await client.get("/api/v1/wallet/ledger", headers=await phone_user_headers(client))
     assert response.json() == {"items": [], "next_cursor": None}
