@@ -39,7 +39,7 @@ async def test_each_role_is_offered_only_what_it_may_do(console, client):
     page = console.page
 
     await console.login("analyst")
-    assert await console.nav_titles() == ["概览", "促销活动", "商品", "订单", "对账", "审计日志"]
+    assert await console.nav_titles() == ["概览", "促销活动", "商品", "订单", "售后反馈", "风险事件", "对账", "审计日志"]
     await console.open("promotions")
     await expect(page.locator("table[data-testid=promotions] tbody tr").first).to_be_visible()
     assert await page.locator("input.switch").count() == 0
@@ -52,7 +52,7 @@ async def test_each_role_is_offered_only_what_it_may_do(console, client):
 
     await page.evaluate("sessionStorage.clear()")
     await console.login("operator")
-    assert await console.nav_titles() == ["概览", "促销活动", "商品", "订单", "钱包充值", "对账", "审计日志"]
+    assert await console.nav_titles() == ["概览", "促销活动", "商品", "订单", "钱包充值", "售后反馈", "风险事件", "对账", "审计日志"]
     await console.open(f"orders/{order['id']}")
     await expect(page.locator("form[data-testid=refund-form]")).to_be_visible()
 

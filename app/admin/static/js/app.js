@@ -4,26 +4,25 @@ import { destroyCharts } from './charts.js';
 import { errorBox, h, toast } from './dom.js';
 import * as audit from './pages/audit.js';
 import * as dashboard from './pages/dashboard.js';
+import * as feedback from './pages/feedback.js';
 import * as login from './pages/login.js';
 import * as operators from './pages/operators.js';
 import * as orders from './pages/orders.js';
-import * as pending from './pages/pending.js';
 import * as products from './pages/products.js';
 import * as promotions from './pages/promotions.js';
 import * as reconciliation from './pages/reconciliation.js';
+import * as risk from './pages/risk.js';
 import * as wallets from './pages/wallets.js';
 
 // `offered` says whether this role sees the page at all (the API refuses the rest anyway, DESIGN.md §6).
-// Pages marked `pending` wait for an API that does not exist yet (DESIGN.md §7): hidden until it lands,
-// then replace `pending` with the page's module.
 const PAGES = [
   { path: 'dashboard', title: '概览', page: dashboard },
   { path: 'promotions', title: '促销活动', page: promotions },
   { path: 'products', title: '商品', page: products },
   { path: 'orders', title: '订单', page: orders },
   { path: 'wallets', title: '钱包充值', page: wallets, offered: can.manage },
-  { path: 'feedback', title: '售后反馈', page: pending, pending: true }, // §7 feedback API: not built yet
-  { path: 'risk', title: '风险事件', page: pending, pending: true }, // §7 risk API: not built yet
+  { path: 'feedback', title: '售后反馈', page: feedback },
+  { path: 'risk', title: '风险事件', page: risk },
   { path: 'reconciliation', title: '对账', page: reconciliation },
   { path: 'audit', title: '审计日志', page: audit },
   { path: 'operators', title: '操作员', page: operators, offered: can.administer },
@@ -34,7 +33,7 @@ const nav = document.getElementById('nav');
 const who = document.getElementById('who');
 
 function offered(entry) {
-  return !entry.pending && (!entry.offered || entry.offered());
+  return !entry.offered || entry.offered();
 }
 
 function renderChrome(current) {

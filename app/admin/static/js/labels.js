@@ -25,6 +25,15 @@ export const SETTLEMENT = {
   unchanged: '未变更', unknown_order: '本系统无此订单', unavailable: '查询失败，稍后重试',
 };
 
+export const FEEDBACK_STATUS = { open: '待处理', resolved: '已解决' };
+export const FEEDBACK_CATEGORY = {
+  payment_failed: '支付失败', paid_not_updated: '已付款但订单未更新', refund: '退款', delivery: '配送', other: '其他',
+};
+export const RISK_KIND = {
+  velocity: '操作过于频繁', pin_guessing: '支付密码猜测', notify_forgery: '伪造支付通知', amount_mismatch: '金额不符',
+  paid_after_close: '关单后支付', refund_anomaly: '退款异常',
+};
+
 export function label(names, code) {
   return code === null || code === undefined ? '—' : names[code] || code;
 }
