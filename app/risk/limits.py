@@ -8,7 +8,10 @@ without a natural member counts every request. `YIJIAN_RATE_LIMITS=off` leaves e
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Optional
+
+from redis.exceptions import RedisError
 
 from app.core import metrics
 from app.core.errors import AppError
@@ -18,6 +21,8 @@ from app.risk.models import VELOCITY
 
 if TYPE_CHECKING:  # the container is built above this layer
     from app.deps import Deps
+
+log = logging.getLogger("yijian.risk")
 
 ONE_TAP, FEEDBACK = "one_tap_user", "feedback_user"
 SEEN_S = 86_400  # as long as a one-tap's Idempotency-Key answers replays (app/checkout/idempotency.py)
@@ -56,8 +61,13 @@ async def check(deps: Deps, name: str, user_id: str, member: Optional[str] = Non
     count, period_s = limit
     key = f"yijian:limit:{name}:{user_id}"
     script = deps.redis.register_script(_SCRIPT)
-    retry_after = int(await script(keys=[key, f"{key}:seen"],
-                                   args=[member or new_id("req"), count, period_s * 1000, SEEN_S if member else 0]))
+    try:
+        retry_after = int(await script(keys=[key, f"{key}:seen"],
+                                       args=[member or new_id("req"), count, period_s * 1000,
+                                             SEEN_S if member else 0]))
+    except RedisError as exc:  # a limit is protection, not correctness: Redis away admits (and says so)
+        log.warning("rate limit not checked", extra={"fields": {"limit": name, "cause": type(exc).__name__}})
+        return
     if retry_after:
         metrics.count_rate_limited(name)
         await events.record(VELOCITY, events.user(user_id), {"limit": name, "count": count, "period_s": period_s})

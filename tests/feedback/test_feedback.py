@@ -143,3 +143,20 @@ async def test_analysts_read_the_queue_but_may_not_reply(client):
     assert_error(await client.get("/admin/v1/feedback", params={"status": "closed"}, headers=analyst),
                  422, "VALIDATION_FAILED")
     assert_error(await client.get("/admin/v1/feedback", headers=made["who"]["headers"]), 401, "AUTH_TOKEN_INVALID")
+
+
+async def test_the_openapi_document_describes_after_sales_and_risk(client):
+    spec = (await client.get("/openapi.json")).json()
+    paths = spec["paths"]
+    feedback = paths["/api/v1/orders/{order_id}/feedback"]["post"]
+    assert "201" in feedback["responses"] and feedback["security"] == [{"bearer": []}]
+    body = feedback["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/FeedbackIn"}
+    for path, method in (("/api/v1/feedback", "get"), ("/api/v1/help", "get"), ("/admin/v1/feedback", "get"),
+                         ("/admin/v1/feedback/{feedback_id}/replies", "post"), ("/admin/v1/help", "post"),
+                         ("/admin/v1/help/{entry_id}", "patch"), ("/admin/v1/risk/events", "get")):
+        assert method in paths[path], (path, method)
+    schemas = spec["components"]["schemas"]
+    assert {"category", "text", "error_code"} <= set(schemas["FeedbackIn"]["properties"])
+    assert {"order_status", "replies"} <= set(schemas["FeedbackOut"]["properties"])
+    assert {"kind", "subject", "details", "at", "count"} <= set(schemas["RiskEventOut"]["properties"])
