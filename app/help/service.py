@@ -93,7 +93,11 @@ class HelpIndex:
         return self._ids.get(code)
 
     async def load(self) -> None:
-        version = await self._redis.get(VERSION_KEY)
+        try:
+            version = await self._redis.get(VERSION_KEY)
+        except Exception:  # loaded anyway; the next poll that reaches Redis loads again
+            log.warning("help version not read", exc_info=True)
+            version = None
         ids: dict[str, str] = {}
         for code, entry_id in await HelpEntry.all().order_by("created_at", "id").values_list("code", "id"):
             ids.setdefault(code, entry_id)
@@ -101,7 +105,10 @@ class HelpIndex:
 
     async def changed(self) -> None:
         """After an edit committed: every worker reloads (this one now, the others at their next poll)."""
-        await self._redis.incr(VERSION_KEY)
+        try:
+            await self._redis.incr(VERSION_KEY)
+        except Exception:  # the edit is made: other workers catch up when the next edit reaches Redis
+            log.warning("help version not announced", exc_info=True)
         await self.load()
 
     def start(self) -> None:

@@ -1,7 +1,7 @@
 """Settlement: apply what WeChat Pay says about an order, exactly once, whoever says it (DESIGN.md §3, §4).
 
-Notifications, the active query, the query before expiry and the query on read all end here. The order
-moves by a conditional update on its status inside one transaction with the payment row (unique
+Notifications, the active query, the query before expiry, the query on read and feedback's query all end
+here. The order moves by a conditional update on its status inside one transaction with the payment row (unique
 transaction_id) and the outbox event, so of N concurrent callers with one transaction exactly one wins.
 Settlement asks no provider for anything: a payment to give back is queued (`order.paid_after_close`).
 """

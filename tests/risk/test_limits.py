@@ -74,3 +74,23 @@ async def test_the_sixth_feedback_in_an_hour_is_limited(client):
     retry_after = _limited(await file_feedback(client, headers, order_id))
     assert 3500 <= retry_after <= 3600
     assert_error(await file_feedback(client, {}, order_id), 401, "AUTH_TOKEN_MISSING")  # authentication first
+
+
+async def test_a_limit_redis_cannot_check_admits_and_says_so(server):
+    """A limit protects; it is not what keeps money right: with Redis unreachable the request goes on, logged."""
+    from dataclasses import replace
+
+    from redis.asyncio import Redis
+
+    from app.risk import limits
+    from tests.servers import free_port
+
+    unreachable = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
+    deps = replace(server.app.ctx.deps, redis=unreachable)
+    mark = len(server.logs.lines)
+    try:
+        for _ in range(12):
+            await limits.check(deps, limits.ONE_TAP, "usr_redis_away", member=uuid.uuid4().hex)
+    finally:
+        await unreachable.aclose()
+    assert sum('"msg":"rate limit not checked"' in line for line in server.logs.lines[mark:]) == 12
