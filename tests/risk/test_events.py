@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app.risk import events
 from app.risk.models import RiskEvent
 from tests.checkout.helpers import PIN, shopper
-from tests.factories import assert_error, operator_headers
+from tests.factories import assert_error, operator_headers, unique_label
 from tests.jobs.helpers import wait_until
 from tests.metrics.helpers import scrape
 from tests.notify.helpers import admin_order, notify, pay, sandbox_keys, seal, sign, transaction, wechat_order
@@ -103,7 +103,7 @@ async def test_a_payment_after_close_creates_paid_after_close(client):
 
 async def test_risk_events_are_filtered_by_kind_and_checked(client):
     analyst = await operator_headers(client, "analyst")
-    subject = events.user("usr_filtered")
+    subject = events.user(unique_label("usr_"))  # a database kept between runs holds earlier windows
     await events.record("velocity", subject, {"limit": "one_tap_user"})
     await events.record("refund_anomaly", subject, {"flag": "refund_abnormal"})
     velocity = await risk_events(client, "velocity", subject)

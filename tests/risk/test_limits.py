@@ -10,6 +10,7 @@ from app.orders.models import Order
 from tests.checkout.helpers import items, one_tap, product, shopper
 from tests.factories import assert_error
 from tests.feedback.helpers import file_feedback
+from tests.metrics.helpers import scrape
 from tests.notify.helpers import wechat_order
 from tests.risk.helpers import risk_events
 
@@ -25,6 +26,7 @@ def _limited(response) -> int:
 
 async def test_the_eleventh_key_in_a_minute_is_limited_and_replays_are_not(client, server):
     assert server.settings.rate_limits["one_tap_user"] == (10, 60)
+    hits = (await scrape(client)).value("yijian_rate_limited_total", limit="one_tap_user")
     tea = await product(client, price_fen=100, stock=100)
     who = await shopper(client)
     body = {"items": items((tea, 1)), "payment_method": "wechatpay"}
@@ -38,6 +40,7 @@ async def test_the_eleventh_key_in_a_minute_is_limited_and_replays_are_not(clien
     # Before any other work: a refused key's body is not even read.
     _limited(await client.post("/api/v1/checkout/one-tap", content=b"not json",
                                headers={**who["headers"], "Idempotency-Key": uuid.uuid4().hex}))
+    assert (await scrape(client)).value("yijian_rate_limited_total", limit="one_tap_user") - hits == 2  # §6.3
     [event] = await risk_events(client, "velocity", f"user:{who['user_id']}")
     assert event["count"] == 2 and event["details"] == {"limit": "one_tap_user", "count": 10, "period_s": 60}
     other = await shopper(client)  # per user
