@@ -146,7 +146,9 @@ async def fault_run(client: httpx.AsyncClient, admin: dict, query: Query, *, ord
     product = _ok(await client.post("/admin/v1/products", headers=admin, json={
         "sku": f"FAULT-{uuid.uuid4().hex[:8]}", "name": "故障演练咖啡", "price_fen": 990,
         "stock": orders * 2, "category": f"fault-{uuid.uuid4().hex[:6]}"}), 201)
-    shoppers = await _shoppers(client, max(1, orders // 10))
+    # Four orders a shopper: with the one-taps a 503 makes it retry under a new key, each stays well inside the
+    # server's 10 keys a minute per user (DESIGN §7).
+    shoppers = await _shoppers(client, max(1, orders // 4))
     for fault in faults:
         _ok(await client.post(f"{SANDBOX}/control/faults", json=fault), 201)
     semaphore = asyncio.Semaphore(concurrency)
