@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checkout benchmark (issue 3): quote, one-tap from the wallet and one-tap with WeChat Pay, against a baseline.
+"""Checkout benchmark (issues 3, 14): quote, one-tap (wallet, WeChat Pay) and notifications, each against its floor.
 
 A bounded load run on loopback against the real PostgreSQL and Redis of this machine. Everything is set up and
 torn down here: fresh databases (`yijian_bench_<ts>`, `yijian_bench_<ts>_baseline`, dropped at the end), a
@@ -11,6 +11,7 @@ flight; a warm-up is run first and left out of the figures. See scripts/bench/RE
     .venv/bin/python scripts/bench_checkout.py                       # 2 workers, 32 in flight, 2000 requests
     .venv/bin/python scripts/bench_checkout.py --workers 1,2         # the whole run once per worker count
     .venv/bin/python scripts/bench_checkout.py --requests 500 --max-seconds 20 --scenarios baseline,wallet
+    .venv/bin/python scripts/bench_checkout.py --workers 1,2 --pin --repeat 3       # one process per core, 3 runs
 """
 
 from __future__ import annotations
@@ -47,13 +48,22 @@ except ImportError:  # pragma: no cover - the venv has it
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_APP = ROOT / "scripts" / "bench" / "baseline_app.py"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-SCENARIOS = ("baseline", "quote", "wallet", "wechatpay")
+SCENARIOS = ("baseline_quote", "baseline", "quote", "wallet", "wechatpay", "notify")
+BASELINES = ("baseline_quote", "baseline")
 TITLES = {
-    "baseline": "baseline (1 Redis RTT + 1 tx, 4 inserts)",
+    "baseline_quote": "floor: JWT + JSON + pricing in memory",
+    "baseline": "floor: 1 Redis RTT + 1 tx (5 statements)",
     "quote": "POST /checkout/quote",
     "wallet": "one-tap, wallet (PIN-free)",
     "wechatpay": "one-tap, WeChat Pay (sandbox)",
+    "notify": "notify, signed, 30% duplicates",
 }
+# Each scenario's floor, and the goal of issue 14 (a ratio to that floor; for notify, answers per second).
+FLOOR = {"baseline_quote": "baseline_quote", "baseline": "baseline", "quote": "baseline_quote",
+         "wallet": "baseline", "wechatpay": "baseline", "notify": "baseline"}
+GOALS = {"quote": "ratio >= 0.70", "wallet": "ratio >= 0.50, p99 <= 1.5x floor's", "wechatpay": "ratio >= 0.35",
+         "notify": ">= 1000 req/s with 2 workers"}
+DUPLICATE_SHARE = 0.30  # of the notifications sent, this share are second deliveries of one already in the list
 PIN = "258147"  # not trivial: no run, no repeated digit
 PIN_FREE_LIMIT_FEN = 30_000  # the most DESIGN allows; every bench cart is below it, so no argon2 runs
 MAX_CREDIT_FEN = 1_000_000  # one admin credit at most (app/wallet/credit.py)
@@ -79,6 +89,58 @@ def promotions(budget: bool) -> list[dict[str, Any]]:
          "conditions": {"payment_method": ["wallet"]}},
         coffee,
     ]
+
+
+def notification_body(keys: dict[str, Any], order: Any) -> bytes:
+    """A TRANSACTION.SUCCESS notification for `order` (out_trade_no, payable_fen, openid), built as WeChat Pay
+    builds it: the transaction encrypted with the APIv3 key (AEAD_AES_256_GCM) inside the JSON envelope."""
+    import base64
+    import secrets
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600))
+    transaction = {
+        "appid": keys["appid"], "mchid": keys["mchid"], "out_trade_no": order["out_trade_no"],
+        "transaction_id": "42" + secrets.token_hex(13), "trade_type": "JSAPI", "trade_state": "SUCCESS",
+        "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "", "success_time": now,
+        "payer": {"openid": order["openid"]},
+        "amount": {"total": order["payable_fen"], "payer_total": order["payable_fen"], "currency": "CNY",
+                   "payer_currency": "CNY"},
+    }
+    nonce = secrets.token_hex(6)
+    sealed = AESGCM(keys["apiv3_key"].encode()).encrypt(
+        nonce.encode(), json.dumps(transaction, ensure_ascii=False).encode(), b"transaction")
+    return json.dumps({
+        "id": str(uuid.uuid4()), "create_time": now, "resource_type": "encrypt-resource",
+        "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
+        "resource": {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
+                     "ciphertext": base64.b64encode(sealed).decode(), "associated_data": "transaction",
+                     "nonce": nonce},
+    }, ensure_ascii=False).encode()
+
+
+_PLATFORM_KEYS: dict[str, Any] = {}
+
+
+def signed_headers(keys: dict[str, Any], body: bytes) -> dict[str, str]:
+    """WeChat Pay's signature headers over `timestamp\nnonce\nbody\n` with the sandbox's platform key."""
+    import base64
+    import secrets
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    pem = keys["platform"]["private_key_pem"]
+    key = _PLATFORM_KEYS.get(pem) or _PLATFORM_KEYS.setdefault(
+        pem, serialization.load_pem_private_key(pem.encode(), password=None))
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+    signature = key.sign(timestamp.encode() + b"\n" + nonce.encode() + b"\n" + body + b"\n", padding.PKCS1v15(),
+                         hashes.SHA256())
+    return {"content-type": "application/json", "wechatpay-timestamp": timestamp, "wechatpay-nonce": nonce,
+            "wechatpay-signature": base64.b64encode(signature).decode(),
+            "wechatpay-serial": keys["platform"]["public_key_id"],
+            "wechatpay-signature-type": "WECHATPAY2-SHA256-RSA2048"}
 
 
 # ---------------------------------------------------------------------------------------------- processes
@@ -175,7 +237,7 @@ def _ours_postgres(pid: int, databases: tuple[str, ...]) -> bool:
     return "(" not in title and "[local]" not in title  # no client address: not a client backend
 
 
-def cpu_snapshot(roots: dict[str, int], databases: tuple[str, ...] = ()) -> dict[str, float]:
+def cpu_snapshot(roots: dict[str, list[int]], databases: tuple[str, ...] = ()) -> dict[str, float]:
     """CPU seconds so far: each named process tree, our PostgreSQL backends (and its shared processes), Redis,
     this process, and the whole machine (`machine`), so that work by anyone else shows up as `other`."""
     table = _proc_table()
@@ -184,7 +246,7 @@ def cpu_snapshot(roots: dict[str, int], databases: tuple[str, ...] = ()) -> dict
         children.setdefault(ppid, []).append(pid)
     out: dict[str, float] = {}
     for name, root in roots.items():
-        total, stack = 0, [root]
+        total, stack = 0, list(root)
         while stack:
             pid = stack.pop()
             if pid in table:
@@ -234,6 +296,8 @@ class Result:
     db_per_request: dict[str, float] = field(default_factory=dict)
     sql_active: Counter = field(default_factory=Counter)
     sql_samples: int = 0
+    repetition: int = 0
+    verified: bool | None = None  # notify: every order notified is PAID exactly once (None: not checked)
 
     @property
     def rps(self) -> float:
@@ -342,6 +406,20 @@ class Bench:
         self.sandbox_port = free_port()
         self.rng = random.Random(args.seed)
         self.carts = [self._cart() for _ in range(997)]
+        self.baseline_jwt_secret = uuid.uuid4().hex + uuid.uuid4().hex
+        self.baseline_tokens = [self._baseline_token(i) for i in range(args.users)]
+        self.notify_plan: list[tuple[dict[str, str], bytes]] = []  # (headers, body) of each notification to send
+        self.notify_orders: list[str] = []  # the out_trade_no of every order notified in the current phase
+        self.repetition = 0
+
+    def _baseline_token(self, i: int) -> str:
+        """An access token as the product signs it (iss, aud, typ, sid, jti), for the quote floor's JWT check."""
+        import jwt
+
+        now = int(time.time())
+        return jwt.encode({"iss": "yijian", "aud": "yijian-app", "sub": f"u{i}", "typ": "access", "sid": "s",
+                           "jti": uuid.uuid4().hex, "iat": now, "exp": now + 86400},
+                          self.baseline_jwt_secret, algorithm="HS256")
 
     # ---- helpers
     def db_url(self, name: str) -> str:
@@ -472,7 +550,7 @@ class Bench:
             for promotion in promotions(self.args.promo_budget):
                 await call("POST", "/admin/v1/promotions", admin, json=promotion)
 
-            runs = len(self.args.workers)
+            runs = len(self.args.workers) * self.args.repeat
             per_user = math.ceil((self.args.requests + self.args.warmup + 2) / self.args.users) * runs
             credits = min(200, math.ceil(per_user * MAX_CART_FEN * 1.1 / MAX_CREDIT_FEN) + 1)
             stamp = uuid.uuid4().hex[:8]
@@ -501,15 +579,26 @@ class Bench:
               f"limit {PIN_FREE_LIMIT_FEN} fen, default address in 广州市)", flush=True)
 
     # ---- scenarios
-    def maker(self, scenario: str, base: str) -> RequestMaker:
+    def maker(self, scenario: str, bases: list[str], offset: int = 0) -> RequestMaker:
+        """Requests of `scenario`; slot i talks to server i mod len(bases) (one process per core: --pin)."""
         json_header = {"content-type": "application/json"}
+        ids = [f"p{i}" for i in range(len(PRODUCTS))]
         if scenario == "baseline":
-            ids = [f"p{i}" for i in range(len(PRODUCTS))]
-
             def make(slot: int, number: int):
                 body = {"user_id": f"u{slot % self.args.users}", "items": self.items(number, ids)}
-                return (f"{base}/order", {**json_header, "idempotency-key": uuid.uuid4().hex},
+                return (f"{bases[slot % len(bases)]}/order", {**json_header, "idempotency-key": uuid.uuid4().hex},
                         json.dumps(body).encode())
+            return make
+        if scenario == "baseline_quote":
+            def make(slot: int, number: int):
+                headers = {**json_header, "authorization": f"Bearer {self.baseline_tokens[slot % self.args.users]}"}
+                body = {"items": self.items(number, ids), "payment_method": "wallet"}
+                return f"{bases[slot % len(bases)]}/quote", headers, json.dumps(body).encode()
+            return make
+        if scenario == "notify":
+            def make(slot: int, number: int):
+                headers, body = self.notify_plan[(offset + number) % len(self.notify_plan)]
+                return f"{bases[slot % len(bases)]}/notify/wechatpay", headers, body
             return make
 
         path = "/api/v1/checkout/quote" if scenario == "quote" else "/api/v1/checkout/one-tap"
@@ -521,18 +610,61 @@ class Bench:
             if scenario != "quote":
                 headers["idempotency-key"] = uuid.uuid4().hex  # a fresh key for every one-tap
             body = {"items": self.items(number, self.product_ids), "payment_method": method}
-            return f"{base}{path}", headers, json.dumps(body).encode()
+            return f"{bases[slot % len(bases)]}{path}", headers, json.dumps(body).encode()
         return make
 
-    async def measure(self, scenario: str, base: str, workers: int, roots: dict[str, int]) -> Result:
+    # ---- notifications (issue 14): signed as WeChat Pay signs them, for orders made beforehand
+    async def prepare_notifications(self, bases: list[str]) -> None:
+        """Make the orders (WeChat Pay one-taps, not measured), then sign one TRANSACTION.SUCCESS for each and a
+        second delivery (fresh timestamp, nonce and signature, as WeChat's retries are) for 30% of them."""
         args = self.args
-        result = Result(scenario, workers)
-        make = self.maker(scenario, base)
+        total = args.warmup + args.requests
+        fresh = math.ceil(total / (1 + DUPLICATE_SHARE))
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        clients = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30.0)) for _ in range(args.concurrency)]
+        made = Result("wechatpay", 0)
+        try:
+            await run_load(clients, self.maker("wechatpay", bases), made, fresh, args.concurrency, 120)
+        finally:
+            await asyncio.gather(*(client.aclose() for client in clients), return_exceptions=True)
+        if made.errors:
+            raise RuntimeError(f"making the orders to notify: {dict(made.errors)}")
+        rows = await self.pg("SELECT o.out_trade_no, o.payable_fen, u.openid FROM orders o JOIN users u "
+                             "ON u.id = o.user_id WHERE o.status = 'PAYING' AND o.prepay_id IS NOT NULL "
+                             f"ORDER BY o.created_at DESC LIMIT {fresh}", self.app_db)
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            keys = (await client.get(f"http://127.0.0.1:{self.sandbox_port}/sandbox/wechat/control/keys")).json()
+        bodies = [(row["out_trade_no"], notification_body(keys, row)) for row in rows]
+        sends = bodies + self.rng.sample(bodies, min(len(bodies), total - len(bodies)))
+        self.rng.shuffle(sends)
+        self.notify_orders = [out_trade_no for out_trade_no, _ in bodies]
+        self.notify_plan = [(signed_headers(keys, body), body) for _, body in sends]
+
+    async def verify_notified(self, result: Result) -> None:
+        """Every order notified is PAID, with exactly one payment and one transition to PAID."""
+        wanted = ",".join(f"'{no}'" for no in self.notify_orders)
+        rows = await self.pg(
+            "SELECT o.status, (SELECT count(*) FROM payments p WHERE p.order_id = o.id) AS payments,"
+            " (SELECT count(*) FROM order_transitions t WHERE t.order_id = o.id AND t.to_status = 'PAID') AS paid"
+            f" FROM orders o WHERE o.out_trade_no IN ({wanted})", self.app_db)
+        once = sum(1 for r in rows if r["status"] == "PAID" and r["payments"] == 1 and r["paid"] == 1)
+        result.verified = once == len(self.notify_orders) == len(rows)
+        result.db_check = (f"{once} of {len(self.notify_orders)} orders notified are PAID with exactly one payment "
+                           f"and one transition to PAID ({len(self.notify_plan)} notifications sent, warm-up "
+                           f"included){'' if result.verified else '  <-- FAILED'}")
+
+    async def measure(self, scenario: str, bases: list[str], workers: int, roots: dict[str, list[int]]) -> Result:
+        args = self.args
+        result = Result(scenario, workers, repetition=self.repetition)
+        if scenario == "notify":
+            await self.prepare_notifications(bases)
+        warm_make = self.maker(scenario, bases)
+        make = self.maker(scenario, bases, offset=args.warmup)
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         clients = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30.0)) for _ in range(args.concurrency)]
         try:
             # One probe: an endpoint that does not exist yet is reported once instead of measured 2000 times.
-            url, headers, body = make(0, 0)
+            url, headers, body = warm_make(0, 0)
             probe = await clients[0].post(url, headers=headers, content=body)
             if probe.status_code == 404 or probe.status_code == 405:
                 result.skipped = f"endpoint missing: {probe.status_code} {_error_code(probe).split(' ', 1)[1]}"
@@ -541,10 +673,10 @@ class Bench:
                 print(f"    probe answered {probe.status_code}: {probe.text[:400]}", flush=True)
             if args.warmup:
                 warm = Result(scenario, workers)
-                await run_load(clients, make, warm, args.warmup, args.concurrency, min(args.max_seconds, 30))
+                await run_load(clients, warm_make, warm, args.warmup, args.concurrency, min(args.max_seconds, 30))
                 if warm.errors:
                     print(f"    warm-up errors: {dict(warm.errors)}", flush=True)
-            database = self.baseline_db if scenario == "baseline" else self.app_db
+            database = self.baseline_db if scenario in BASELINES else self.app_db
             counters_before = await self.db_counters(database)
             before = cpu_snapshot(roots, (self.app_db, self.baseline_db))
             sampler = asyncio.create_task(self.sample_sql(database, result))
@@ -563,7 +695,9 @@ class Bench:
         result.cpu = {name: after[name] - before.get(name, 0.0) for name in after}
         machine_total = result.cpu.pop("machine")
         result.cpu["other"] = max(0.0, machine_total - sum(result.cpu.values()))
-        if scenario in ("wallet", "wechatpay"):
+        if scenario == "notify":
+            await self.verify_notified(result)
+        elif scenario in ("wallet", "wechatpay"):
             try:
                 rows = await self.pg("SELECT status, payment_method, count(*) AS n FROM orders "
                                      "GROUP BY status, payment_method ORDER BY 1, 2", self.app_db)
@@ -605,63 +739,109 @@ class Bench:
         print("    " + "\n    ".join(shown))
         self.log_notes.append(f"{name}: {len(lines)} log lines at WARNING+, {tracebacks} traceback(s)")
 
-    async def run_baseline(self, workers: int) -> Result:
-        port = free_port()
-        env = self.base_env()
-        env.update({"BENCH_BASELINE_DATABASE_URL": self.db_url(self.baseline_db),
-                    "BENCH_BASELINE_REDIS_URL": self.redis_url, "BENCH_BASELINE_USERS": str(self.args.users)})
+    async def start_servers(self, name: str, argv: Callable[[int, int], list[str]],
+                            env: Callable[[int], dict[str, str]], workers: int, ready: str) -> list[str]:
+        """One server with `workers` workers or, with --pin, `workers` single-process servers, server i pinned
+        to core i (taskset), each on its own port. Started one after the other (the first migrates)."""
+        count, per_server = (workers, 1) if self.args.pin else (1, workers)
+        bases = []
+        for i in range(count):
+            port = free_port()
+            pin = ["taskset", "-c", str(i % os.cpu_count())] if self.args.pin and shutil.which("taskset") else []
+            self.procs.start(f"{name}-{i}", [*pin, *argv(port, per_server)], env(port))
+            await self.wait_ready(f"{name}-{i}", f"http://127.0.0.1:{port}{ready}")
+            bases.append(f"http://127.0.0.1:{port}")
+        print(f"  {name} up on {', '.join(bases)} ({count} process(es) x {per_server} worker(s)"
+              f"{', pinned one per core' if self.args.pin else ''})", flush=True)
+        return bases
+
+    def server_pids(self, name: str) -> list[int]:
+        return [proc.pid for key, proc in self.procs.running.items() if key.startswith(f"{name}-")]
+
+    def stop_servers(self, name: str) -> None:
+        for key in [key for key in self.procs.running if key.startswith(f"{name}-")]:
+            self.procs.stop(key)
+            self.show_log(key)
+
+    async def run_baseline(self, workers: int, scenarios: list[str]) -> list[Result]:
+        def env(port: int) -> dict[str, str]:
+            env = self.base_env()
+            env.update({"BENCH_BASELINE_DATABASE_URL": self.db_url(self.baseline_db),
+                        "BENCH_BASELINE_REDIS_URL": self.redis_url, "BENCH_BASELINE_USERS": str(self.args.users),
+                        "BENCH_BASELINE_JWT_SECRET": self.baseline_jwt_secret,
+                        "BENCH_BASELINE_CATALOG": json.dumps({"products": PRODUCTS,
+                                                              "promotions": promotions(False)})})
+            return env
+
         name = f"baseline-w{workers}"
-        self.procs.start(name, [sys.executable, str(BASELINE_APP), "--port", str(port), "--workers", str(workers)],
-                         env)
+        results = []
         try:
-            await self.wait_ready(name, f"http://127.0.0.1:{port}/readyz")
-            print(f"  baseline app up on :{port} ({workers} worker(s)); measuring", flush=True)
-            return await self.measure("baseline", f"http://127.0.0.1:{port}", workers,
-                                      {"app": self.procs.running[name].pid,
-                                       "sandbox": self.procs.running["sandbox"].pid})
+            bases = await self.start_servers(
+                name, lambda port, n: [sys.executable, str(BASELINE_APP), "--port", str(port), "--workers", str(n)],
+                env, workers, "/readyz")
+            for scenario in scenarios:
+                print(f"  measuring {scenario}", flush=True)
+                results.append(await self.measure(scenario, bases, workers,
+                                                  {"app": self.server_pids(name),
+                                                   "sandbox": [self.procs.running["sandbox"].pid]}))
         finally:
-            self.procs.stop(name)
+            self.stop_servers(name)
+        return results
 
     async def run_product(self, workers: int, scenarios: list[str]) -> list[Result]:
-        port = free_port()
-        env = self.app_env(port)
         name = f"bff-w{workers}"
         profiler = []
         if self.args.profile:  # cProfile around the whole (single-process) BFF; it writes on a clean stop
             profiler = ["-m", "cProfile", "-o", str(Path(self.args.profile).resolve() / f"bff-w{workers}.prof")]
-        self.procs.start(name, [sys.executable, *profiler, "-m", "app", "serve", "--port", str(port),
-                                "--workers", str(workers)], env)
-        base = f"http://127.0.0.1:{port}"
         results = []
         try:
-            await self.wait_ready(name, f"{base}/readyz")
-            print(f"  BFF up on :{port} ({workers} worker(s))", flush=True)
+            bases = await self.start_servers(
+                name, lambda port, n: [sys.executable, *profiler, "-m", "app", "serve", "--port", str(port),
+                                       "--workers", str(n)], self.app_env, workers, "/readyz")
             if not self.seeded:
-                await self.seed(base, env)
+                await self.seed(bases[0], self.app_env(int(bases[0].rsplit(":", 1)[1])))
             for scenario in scenarios:
                 print(f"  measuring {scenario}", flush=True)
-                results.append(await self.measure(scenario, base, workers,
-                                                  {"app": self.procs.running[name].pid,
-                                                   "sandbox": self.procs.running["sandbox"].pid}))
-                if self.procs.running[name].poll() is not None:
-                    raise RuntimeError(f"the BFF died during {scenario}:\n{self.procs.log_tail(name)}")
+                results.append(await self.measure(scenario, bases, workers,
+                                                  {"app": self.server_pids(name),
+                                                   "sandbox": [self.procs.running["sandbox"].pid]}))
+                dead = [key for key in self.procs.running if key.startswith(f"{name}-")
+                        and self.procs.running[key].poll() is not None]
+                if dead:
+                    raise RuntimeError(f"the BFF died during {scenario}:\n{self.procs.log_tail(dead[0])}")
             await self.show_table_scans()
         finally:
-            self.procs.stop(name)
-            self.show_log(name)
+            self.stop_servers(name)
         return results
+
+    def pin_load_generator(self, workers: int) -> None:
+        """With --pin, the load generator gets the cores the servers do not use, if any are left."""
+        cores = os.cpu_count() or 1
+        if not self.args.pin:
+            return
+        if workers < cores:
+            os.sched_setaffinity(0, set(range(workers, cores)))
+            print(f"  load generator pinned to core(s) {workers}..{cores - 1}", flush=True)
+        else:
+            os.sched_setaffinity(0, set(range(cores)))
+            print(f"  {workers} server process(es) on {cores} cores: no core left for the load generator alone; "
+                  "it shares them", flush=True)
 
     async def run(self) -> list[Result]:
         await self.setup()
         results: list[Result] = []
         wanted = self.args.scenarios
         for workers in self.args.workers:
-            print(f"\n== {workers} worker(s) ==", flush=True)
-            if "baseline" in wanted:
-                results.append(await self.run_baseline(workers))
-            product = [s for s in SCENARIOS[1:] if s in wanted]
-            if product:
-                results.extend(await self.run_product(workers, product))
+            self.pin_load_generator(workers)
+            for repetition in range(self.args.repeat):
+                self.repetition = repetition
+                print(f"\n== {workers} worker(s), run {repetition + 1} of {self.args.repeat} ==", flush=True)
+                floors = [s for s in BASELINES if s in wanted]
+                if floors:
+                    results.extend(await self.run_baseline(workers, floors))
+                product = [s for s in SCENARIOS if s in wanted and s not in BASELINES]
+                if product:
+                    results.extend(await self.run_product(workers, product))
         self.show_log("sandbox")
         return results
 
@@ -724,22 +904,50 @@ def report(results: list[Result], args: argparse.Namespace, extra: list[str]) ->
           f"warm-up {args.warmup} requests not counted, {args.users} virtual users")
     print("  NOTE: the load generator (httpx, this process) runs on the same "
           f"{os.cpu_count()} cores as the servers, PostgreSQL, Redis and the sandbox; see its share below.")
-    header = f"{'workers':>7}  {'scenario':<40} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>7} " \
-             f"{'p99 ms':>7} {'ratio':>6}"
+    if args.pin:
+        print("  --pin: one single-process server per worker, server i on core i (taskset); the load generator on "
+              "the cores left over, if any")
+    print(f"  each figure: the median of {args.repeat} run(s), [min–max] when more than one")
+    header = f"{'workers':>7}  {'scenario':<40} {'req/s':>17} {'p50 ms':>7} {'p99 ms':>7} {'app CPU ms/req':>15} " \
+             f"{'ratio to floor':>17}  goal"
     print("\n" + header)
     print("-" * len(header))
-    baseline = {r.workers: r.rps for r in results if r.scenario == "baseline" and r.ok}
+    floors = {(r.workers, r.repetition, r.scenario): r for r in results if r.scenario in BASELINES and r.ok}
+    groups: dict[tuple[int, str], list[Result]] = {}
     for r in results:
-        if r.skipped:
-            print(f"{r.workers:>7}  {TITLES[r.scenario]:<40} {'—':>8} {'—':>6} {'—':>8} {'—':>7} {'—':>7} {'—':>6}"
-                  f"   ({r.skipped})")
+        groups.setdefault((r.workers, r.scenario), []).append(r)
+
+    def spread(values: list[float], fmt: str) -> str:
+        if not values:
+            return "—"
+        middle = sorted(values)[len(values) // 2]
+        text = format(middle, fmt)
+        return text if len(values) == 1 else f"{text} [{format(min(values), fmt)}–{format(max(values), fmt)}]"
+
+    for (workers, scenario), runs in groups.items():
+        measured = [r for r in runs if not r.skipped and r.ok]
+        if not measured:
+            why = next((r.skipped for r in runs if r.skipped), "no 2xx answer")
+            print(f"{workers:>7}  {TITLES[scenario]:<40} ({why})")
             continue
-        ratio = f"{r.rps / baseline[r.workers]:.2f}" if baseline.get(r.workers) else "—"
-        capped = " (time cap)" if r.time_capped else ""
-        print(f"{r.workers:>7}  {TITLES[r.scenario]:<40} {r.attempted:>8} {sum(r.errors.values()):>6} "
-              f"{r.rps:>8.1f} {r.percentile_ms(50):>7.1f} {r.percentile_ms(99):>7.1f} {ratio:>6}{capped}")
-    print("\nreq/s counts 2xx answers only; p50/p99 are of 2xx answers; ratio = req/s / baseline req/s "
-          "(same worker count). Goal: one-tap ratio >= 0.50.")
+        ratios = [r.rps / floors[(r.workers, r.repetition, FLOOR[scenario])].rps for r in measured
+                  if (r.workers, r.repetition, FLOOR[scenario]) in floors]
+        p99_ratios = [r.percentile_ms(99) / floors[(r.workers, r.repetition, FLOOR[scenario])].percentile_ms(99)
+                      for r in measured if (r.workers, r.repetition, FLOOR[scenario]) in floors]
+        cpu = [r.cpu["app"] * 1000 / r.ok for r in measured if r.cpu]
+        flags = "".join([" (time cap)" if any(r.time_capped for r in runs) else "",
+                         f" ({sum(sum(r.errors.values()) for r in runs)} errors)" if any(r.errors for r in runs) else "",
+                         " (NOT VERIFIED)" if any(r.verified is False for r in runs) else ""])
+        goal = GOALS.get(scenario, "")
+        if scenario == "wallet" and p99_ratios:
+            goal += f"; p99/floor p99 {spread(p99_ratios, '.2f')}"
+        print(f"{workers:>7}  {TITLES[scenario]:<40} {spread([r.rps for r in measured], '.0f'):>17} "
+              f"{spread([r.percentile_ms(50) for r in measured], '.1f'):>7} "
+              f"{spread([r.percentile_ms(99) for r in measured], '.1f'):>7} {spread(cpu, '.2f'):>15} "
+              f"{spread(ratios, '.2f'):>17}  {goal}{flags}")
+    print("\nreq/s counts 2xx answers only; p50/p99 are of 2xx answers (medians of the runs); ratio = req/s / the "
+          "floor's req/s in the same run and worker count (quote: the in-memory quote floor; one-taps and notify: "
+          "the transaction floor); app CPU ms/req = the server's CPU-seconds / 2xx answers.")
 
     errors = [r for r in results if r.errors]
     if errors:
@@ -763,7 +971,8 @@ def report(results: list[Result], args: argparse.Namespace, extra: list[str]) ->
             per = (lambda k: f"{r.cpu[k] * 1000 / r.ok:.2f}" if r.ok else "—")
             print(f"{r.workers:>7}  {r.scenario:<10} {cores['loadgen']:>8.2f} {cores['app']:>6.2f} "
                   f"{cores['sandbox']:>8.2f} {cores['postgres']:>9.2f} {cores['redis']:>6.2f} "
-                  f"{cores['other']:>6.2f} {sum(cores.values()):>6.2f}  {per('app'):>10} {per('postgres'):>9}")
+                  f"{cores['other']:>6.2f} {sum(cores.values()):>6.2f}  {per('app'):>10} {per('postgres'):>9}"
+                  f"  (run {r.repetition + 1})")
         print("(app = the BFF, or the baseline app, with all its workers; postgres = the backends of the bench "
               "databases and PostgreSQL's shared processes; other = everything else the machine did, kernel "
               "included (loopback TCP is kernel time); well above ~0.2, someone else was using the machine and the figures are disturbed)")
@@ -816,6 +1025,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="YIJIAN_QUERY_SCHEDULE_S for the BFF (default 3600: no active query of the "
                              "never-paid WeChat Pay orders during the run)")
     parser.add_argument("--seed", type=int, default=3, help="seed of the carts")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure everything this many times per worker count; the table shows the median "
+                             "and the spread (default 1)")
+    parser.add_argument("--pin", action="store_true",
+                        help="one process per core: N single-process servers for --workers N, server i pinned to "
+                             "core i with taskset, the load generator on the cores left over")
     parser.add_argument("--profile", metavar="DIR",
                         help="run the BFF under cProfile (needs --workers 1; figures are then slower) and write "
                              "DIR/bff-w1.prof; read it with python -m pstats")
@@ -830,8 +1045,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     args.users = args.users or args.concurrency
     if min(args.workers) < 1 or args.concurrency < 1 or args.requests < 1 or args.max_seconds <= 0 \
-            or args.users < 1 or args.warmup < 0:
+            or args.users < 1 or args.warmup < 0 or args.repeat < 1:
         parser.error("workers, concurrency, requests, users and max-seconds must be positive")
+    if args.pin and not shutil.which("taskset"):
+        print("bench_checkout: taskset not found: --pin runs one process per worker without pinning",
+              file=sys.stderr)
     if args.profile and args.workers != [1]:
         parser.error("--profile needs --workers 1 (cProfile sees one process)")
     if args.profile:

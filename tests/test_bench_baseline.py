@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scripts/bench/baseline_app.py"
-PRODUCT = (ROOT / "app/orders/models.py", ROOT / "app/checkout/models.py")
+PRODUCT = (ROOT / "app/orders/models.py", ROOT / "app/checkout/models.py", ROOT / "app/catalog/models.py",
+           ROOT / "app/wallet/models.py")
 
 
 def _tables(path: Path) -> dict[str, set[str]]:
