@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 from redis.asyncio import Redis
 
+from app.core import versioned
 from app.core.security import FieldCipher, TokenCodec
 from app.core.settings import Settings
 from app.payments.registry import Payments
@@ -30,6 +31,7 @@ class Deps:
         http = httpx.AsyncClient(timeout=httpx.Timeout(5.0), limits=httpx.Limits(max_connections=100))
         credentials = CredentialSource(settings, http)
         assert settings.wechat_base_url, "wechat_base_url is filled before the app is built"
+        versioned.install(redis)  # whatever this process changes is announced to every worker's caches
         return cls(
             settings=settings,
             redis=redis,

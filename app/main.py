@@ -15,10 +15,11 @@ from app.admin.admin_routes import bp as orders_admin_bp
 from app.admin.routes import bp as admin_console_bp
 from app.auth import service as auth_service
 from app.auth.routes import bp as auth_bp
+from app.catalog import cache as catalog_cache
 from app.catalog.admin_routes import bp as catalog_admin_bp
 from app.catalog.routes import bp as catalog_bp
 from app.checkout.routes import bp as checkout_bp
-from app.core import cache, db, disconnects, http, logs
+from app.core import cache, db, disconnects, http, logs, versioned
 from app.core.errors import AppError, install_help_lookup
 from app.core.settings import Settings
 from app.deps import Deps
@@ -32,7 +33,9 @@ from app.metrics import routes as metrics_routes
 from app.notify.admin_routes import bp as notify_admin_bp
 from app.notify.routes import bp as notify_bp
 from app.operators.admin_routes import bp as operators_bp
+from app.orders import history as order_history
 from app.orders.routes import bp as orders_bp
+from app.preferences import cache as preferences_cache
 from app.preferences.routes import bp as preferences_bp
 from app.promotions import cache as promotions_cache, versions as promotion_versions
 from app.promotions.admin_routes import bp as promotions_bp
@@ -104,6 +107,9 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         await app.ctx.help_index.load()
         app.ctx.help_index.start()
         install_help_lookup(app.ctx.help_index.lookup)  # error answers carry help_id (§2) from here on
+        app.ctx.invalidations = versioned.Invalidations(app.ctx.deps.redis, (
+            catalog_cache.products, preferences_cache.contexts, order_history.histories))
+        app.ctx.invalidations.start()
         await jobs.start(app)
         log.info("started", extra={"fields": {
             "database": settings.database_url.split(":", 1)[0], "redis": "real" if settings.redis_url else "stand-in",
@@ -118,6 +124,9 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         if help_index is not None:
             install_help_lookup(None)
             await help_index.stop()
+        invalidations = getattr(app.ctx, "invalidations", None)
+        if invalidations is not None:
+            await invalidations.stop()
         promotion_cache = getattr(app.ctx, "promotion_cache", None)
         if promotion_cache is not None:
             await promotion_cache.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from sanic import Request
 from sanic_ext import openapi
@@ -23,12 +23,21 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def login_required(handler: Callable) -> Callable:
-    """Sets `request.ctx.user_id` and `request.ctx.claims` from the access token."""
+def login_required(handler: Optional[Callable] = None, *,
+                   counters: Optional[Callable[[str], list[str]]] = None) -> Callable:
+    """Sets `request.ctx.user_id` and `request.ctx.claims` from the access token. With `counters`, also
+    `request.ctx.versions`: those version counters of the user, read with the deny-list in one Redis round trip
+    (None when Redis could not be read that way)."""
+    if handler is None:
+        return functools.partial(login_required, counters=counters)
 
     @functools.wraps(handler)
     async def wrapper(request: Request, *args: Any, **kwargs: Any):
-        claims = await service.authenticate(request.app.ctx.deps, bearer_token(request))
+        if counters is None:
+            claims = await service.authenticate(request.app.ctx.deps, bearer_token(request))
+        else:
+            claims, request.ctx.versions = await service.authenticate_reading(
+                request.app.ctx.deps, bearer_token(request), counters)
         request.ctx.claims = claims
         request.ctx.user_id = claims.subject
         return await handler(request, *args, **kwargs)

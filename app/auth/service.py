@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Optional
 
 import logging
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from tortoise.exceptions import IntegrityError
 
 from app.auth.models import LoginSession, User
+from app.core import versioned
 from app.core.clock import now_utc
 from app.core.errors import AuthError
 from app.core.security import AUDIENCE_APP, TokenClaims, new_id
@@ -119,6 +120,23 @@ async def authenticate(deps: Deps, token: str) -> TokenClaims:
     if await deps.redis.exists(_REVOKED_KEY.format(sid=claims.session_id)):
         raise AuthError("AUTH_TOKEN_INVALID")
     return claims
+
+
+async def authenticate_reading(deps: Deps, token: str, counters: Callable[[str], list[str]]
+                               ) -> tuple[TokenClaims, Optional[versioned.Versions]]:
+    """`authenticate`, with the version counters the handler's caches need (`counters(user_id)`) read in the same
+    Redis round trip as the deny-list (app/core/versioned.py). If that read fails, the plain check decides and
+    the caches get no versions (they then read the database)."""
+    claims = deps.tokens.decode(token, audience=AUDIENCE_APP, kind="access")
+    try:
+        versions = await versioned.read_versions(deps.redis, _REVOKED_KEY.format(sid=claims.session_id),
+                                                 counters(claims.subject))
+    except Exception as exc:
+        log.warning("version counters not read", extra={"fields": {"error": type(exc).__name__}})
+        return await authenticate(deps, token), None
+    if versions.exists:
+        raise AuthError("AUTH_TOKEN_INVALID")
+    return claims, versions
 
 
 async def store_phone(user_id: str, phone_enc: str, phone_masked: str) -> None:

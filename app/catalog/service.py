@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from app.catalog import cache
 from app.catalog.models import Product
 from app.catalog.schemas import ProductIn, ProductOut, ProductPatch, PublicProductOut
 from app.core.errors import AppError, NotFound
@@ -36,6 +37,7 @@ async def create_product(operator_id: str, data: ProductIn) -> dict[str, Any]:
             await audit.record(connection, operator_id, "product.create", "product", product.id, None, created)
     except IntegrityError:
         raise AppError("SKU_EXISTS", sku=data.sku) from None
+    await cache.changed()
     return created
 
 
@@ -51,6 +53,8 @@ async def update_product(operator_id: str, product_id: str, patch: ProductPatch)
             await product.save(using_db=connection, update_fields=[*changes, "updated_at"])
             await audit.record(connection, operator_id, "product.update", "product", product.id, before,
                                view(ProductOut, product))
+    if changes:
+        await cache.changed()
     return view(ProductOut, product)
 
 
@@ -90,13 +94,15 @@ async def get_products(ids: Iterable[str], connection: Optional[BaseDBAsyncClien
     return {product.id: product for product in await query}
 
 
-async def sellable_products(items: Iterable[StockLine]) -> tuple[dict[str, int], dict[str, Product]]:
+async def sellable_products(items: Iterable[StockLine], *, catalog_token: Optional[str] = None,
+                            cached: bool = False) -> tuple[dict[str, int], dict[str, Product]]:
     """A cart's quantities, one per product (in the order first named), and its products; an unknown or off-sale
-    product → PRODUCT_UNAVAILABLE (with their ids)."""
+    product → PRODUCT_UNAVAILABLE (with their ids). `cached`: from the checkout's cache, confirmed by the
+    catalog counter's `catalog_token` (app/catalog/cache.py: read the products, never change them)."""
     quantities: dict[str, int] = {}
     for product_id, quantity in items:
         quantities[product_id] = quantities.get(product_id, 0) + quantity
-    products = await get_products(quantities)
+    products = await (cache.get_products(quantities, catalog_token) if cached else get_products(quantities))
     missing = [pid for pid in quantities if pid not in products or not products[pid].on_sale]
     if missing:
         raise AppError("PRODUCT_UNAVAILABLE", products=missing)

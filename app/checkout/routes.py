@@ -27,10 +27,10 @@ async def checkout_prefill(request: Request):
 @bp.post("/quote")
 @openapi.summary("Price a cart with the best promotions")
 @openapi.response(200, json_doc(QuoteOut))
-@login_required
+@login_required(counters=service.counters)
 @body(QuoteBody)
 async def quote(request: Request, body: QuoteBody):
-    answer = await service.quote(request.ctx.user_id, body)
+    answer = await service.quote(request.ctx.user_id, body, request.ctx.versions)
     await stats_counters.count_quote(request.app.ctx.deps.redis)  # a quote answered 200 (DESIGN §6.1 `quotes`)
     return json(answer)
 
@@ -40,7 +40,7 @@ async def quote(request: Request, body: QuoteBody):
 @openapi.parameter("Idempotency-Key", str, location="header", required=True)
 @openapi.body(json_doc(OneTapBody))
 @openapi.response(201, json_doc(OneTapOut))
-@login_required
+@login_required(counters=service.counters)
 async def one_tap(request: Request):
     # The contract's order: token (the guard) → Idempotency-Key → rate limit → body → replay/conflict → ...
     key = idempotency_key(request)
@@ -48,6 +48,6 @@ async def one_tap(request: Request):
     await limits.check(request.app.ctx.deps, limits.ONE_TAP, request.ctx.user_id, member=key)
     raw = read_json(request)
     body = parse(OneTapBody, raw)
-    answer = await service.one_tap(request.app.ctx.deps, request.ctx.user_id, key, raw, body)
+    answer = await service.one_tap(request.app.ctx.deps, request.ctx.user_id, key, raw, body, request.ctx.versions)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return json(answer.body, status=answer.status, headers=headers)

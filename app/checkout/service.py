@@ -11,32 +11,54 @@ from typing import Any, Optional
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from app.catalog.service import reserve_stock, sellable_products
+from app.catalog import cache as catalog_cache
+from app.catalog.service import get_products, reserve_stock, sellable_products
 from app.checkout import idempotency
 from app.checkout.schemas import Item, OneTapBody, OneTapOut, QuoteBody, QuoteOut
 from app.core import metrics
 from app.core.clock import now_utc
+from app.core.versioned import Versions
 from app.core.errors import AppError
 from app.core.security import new_id
 from app.core.serialize import jsonable, view
 from app.core.settings import PAYMENT_METHODS
 from app.deps import Deps
-from app.orders import events as order_events, service as orders
+from app.orders import events as order_events, history as order_history, service as orders
 from app.orders.models import PAID, Order
 from app.payments import PaymentProviderError, PaymentRequest
 from app.payments.registry import TRANSACTION
 from app.auth.models import User
-from app.preferences.models import InvoiceTitle
-from app.preferences.service import checkout_choices, invoice_view
+from app.preferences import cache as preferences_cache
+from app.preferences.service import checkout_choices, checkout_context
 from app.pricing import CartLine, PriceResult, PricingContext, price
-from app.promotions.cache import active_promotions, with_fresh_budgets
-from app.promotions import service as promotions
+from app.promotions.cache import UNREAD, active_promotions, with_fresh_budgets
+from app.promotions import service as promotions, versions as promotion_versions
 from app.recommendations import service as recommendations
 from app.wallet.ledger import insufficient_balance
 from app.wallet.models import Wallet
 from app.wallet.pin import pin_checked
 
 log = logging.getLogger("yijian.checkout")
+
+
+def counters(user_id: str) -> list[str]:
+    """The version counters a checkout's caches are confirmed by, read with the token check in one round trip."""
+    return [catalog_cache.COUNTER, promotion_versions.REDIS_KEY, preferences_cache.counter(user_id),
+            order_history.counter(user_id)]
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """This request's reading of the counters; without one (Redis unread) every cache reads the database."""
+
+    versions: Optional[Versions]
+
+    def of(self, counter: str) -> Optional[str]:
+        return self.versions.get(counter) if self.versions is not None else None
+
+    @property
+    def promotions(self) -> object:
+        return self.of(promotion_versions.REDIS_KEY) if self.versions is not None else UNREAD
 
 
 @dataclass(frozen=True)
@@ -61,10 +83,11 @@ class OneTapAnswer:
     replayed: bool = False
 
 
-async def _cart_lines(items: list[tuple[str, int]]) -> tuple[list[CartLine], dict[str, int]]:
-    """The cart at today's prices, one line per product, and each product's stock as read;
-    unknown or off-sale products → PRODUCT_UNAVAILABLE."""
-    quantities, products = await sellable_products(items)
+async def _cart_lines(items: list[tuple[str, int]], tokens: _Tokens) -> tuple[list[CartLine], dict[str, int]]:
+    """The cart at today's prices, one line per product, and each product's stock as read (cached: see
+    app/catalog/cache.py); unknown or off-sale products → PRODUCT_UNAVAILABLE."""
+    quantities, products = await sellable_products(items, catalog_token=tokens.of(catalog_cache.COUNTER),
+                                                   cached=True)
     lines = [
         CartLine(product_id=pid, name=products[pid].name, category=products[pid].category,
                  unit_price_fen=products[pid].price_fen, quantity=quantity)
@@ -74,36 +97,41 @@ async def _cart_lines(items: list[tuple[str, int]]) -> tuple[list[CartLine], dic
 
 
 async def _price(user_id: str, lines: list[CartLine], method: str, address: Optional[dict],
-                 now: datetime, rules: list) -> tuple[PriceResult, frozenset[str]]:
-    # The user's history is read only when a rule can use it: most carts need neither query.
+                 now: datetime, rules: list, tokens: _Tokens) -> tuple[PriceResult, frozenset[str]]:
+    # The user's history is needed only when a rule can use it (from memory when its counter confirms it).
     needs_history = any(rule.new_user_only for rule in rules)
     limited = [rule.id for rule in rules if rule.per_user_limit is not None]
+    history = None
+    if needs_history or limited:
+        history = await orders.checkout_history(user_id, tokens.of(order_history.counter(user_id)))
     context = PricingContext(
         now=now, payment_method=method, city=(address or {}).get("city") or None,
-        is_new_user=not await orders.has_paid_order(user_id) if needs_history else False,
-        uses_by_promotion=await orders.promotion_uses(user_id, limited) if limited else {},
+        is_new_user=not history.paid_before if history is not None and needs_history else False,
+        uses_by_promotion={pid: history.uses_by_promotion[pid] for pid in limited
+                           if pid in history.uses_by_promotion} if history is not None else {},
     )
     budgeted = frozenset(rule.id for rule in rules if rule.budget_remaining_fen is not None)
     return price(lines, rules, context), budgeted
 
 
 async def _prepare(user_id: str, items: list[tuple[str, int]], method: Optional[str], address_id: Optional[str],
-                   *, address_required: bool, preference_check=None) -> Checkout:
+                   *, address_required: bool, tokens: _Tokens, preference_check=None) -> Checkout:
     """Products → address → method → price, the contract's order of checks."""
-    lines, stock = await _cart_lines(items)
-    preference, address = await checkout_choices(user_id, address_id)
+    lines, stock = await _cart_lines(items, tokens)
+    preference, address = await checkout_choices(user_id, address_id, cached=True,
+                                                 token=tokens.of(preferences_cache.counter(user_id)))
     if preference_check is not None:
         preference_check(preference)
     if address is None and address_required:
         raise AppError("ADDRESS_REQUIRED")
     now = now_utc()
-    rules = await with_fresh_budgets(await active_promotions(now))  # once, for the method and the price
+    rules = await with_fresh_budgets(await active_promotions(now, tokens.promotions))  # for method and price
     # No method named: the default unless unusable now, else the recommendation (DESIGN §3 "Recommendations").
     method = method or await recommendations.checkout_method(user_id, preference, lines, (address or {}).get("city"),
                                                              rules, now)
     if method not in PAYMENT_METHODS:
         raise AppError("PAYMENT_METHOD_UNAVAILABLE", payment_method=method, available=list(PAYMENT_METHODS))
-    priced, budgeted = await _price(user_id, lines, method, address, now, rules)
+    priced, budgeted = await _price(user_id, lines, method, address, now, rules, tokens)
     return Checkout(lines, address, method, priced, budgeted, stock)
 
 
@@ -111,9 +139,10 @@ def _items(items: list[Item]) -> list[tuple[str, int]]:
     return [(item.product_id, item.quantity) for item in items]
 
 
-async def quote(user_id: str, body: QuoteBody) -> dict[str, Any]:
+async def quote(user_id: str, body: QuoteBody, versions: Optional[Versions] = None) -> dict[str, Any]:
+    """`versions`: the counters of `counters(user_id)` as the request read them; without, the database decides."""
     checkout = await _prepare(user_id, _items(body.items), body.payment_method, body.address_id,
-                              address_required=False)
+                              address_required=False, tokens=_Tokens(versions))
     return checkout.quote_view()
 
 
@@ -128,7 +157,8 @@ async def _reorder_items(user_id: str, order_id: str) -> list[tuple[str, int]]:
     return [(line["product_id"], line["quantity"]) for line in past.lines]
 
 
-async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], body: OneTapBody) -> OneTapAnswer:
+async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], body: OneTapBody,
+                  versions: Optional[Versions] = None) -> OneTapAnswer:
     """Idempotent: the first answer under a key is stored and replayed; a failure stores nothing; a key whose
     order was made but not answered (its request died) gets that order finished, never a second one."""
     claim = await idempotency.begin(user_id, key, idempotency.request_hash(body),
@@ -140,7 +170,7 @@ async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], 
             log.info("finishing the order of a one-tap that died", extra={"fields": {"order_id": claim.order.id}})
             return await _finish_order(deps, claim.order, claim.record_id)
         async with AsyncExitStack() as holds:  # a right PIN's lockout slot stays held until the order is made
-            return await _one_tap(deps, user_id, body, claim, holds)
+            return await _one_tap(deps, user_id, body, claim, holds, _Tokens(versions))
     except BaseException as exc:
         metrics.count_payment_error(exc)
         if not isinstance(claim, idempotency.Resume):  # a resumed key is bound to its order: nothing to let go
@@ -150,10 +180,11 @@ async def one_tap(deps: Deps, user_id: str, key: str, raw_body: dict[str, Any], 
         raise
 
 
-async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: AsyncExitStack) -> OneTapAnswer:
+async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: AsyncExitStack,
+                   tokens: _Tokens) -> OneTapAnswer:
     items = _items(body.items) if body.items is not None else await _reorder_items(user_id, body.reorder_of)
     checkout = await _prepare(user_id, items, body.payment_method, body.address_id,
-                              address_required=True, preference_check=_one_tap_enabled)
+                              address_required=True, tokens=tokens, preference_check=_one_tap_enabled)
     priced = checkout.priced
     if body.expected_payable_fen is not None and body.expected_payable_fen != priced.payable_fen:
         raise AppError("PRICE_CHANGED", quote=jsonable(checkout.quote_view()))
@@ -166,14 +197,14 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
 
     # DESIGN §3: stock, then balance. Checked first on what was read (the answer a calm shop gives), then
     # taken for real in the transaction below, where losing a race still answers OUT_OF_STOCK / INSUFFICIENT.
-    _check_stock(checkout)
+    await _check_stock(checkout)
     if wallet is not None:
         _check_balance(wallet, priced.payable_fen)
     await recommendations.payment_attempted(deps.redis, checkout.payment_method)
 
     order_id = new_id("ord")
     now = now_utc()
-    invoice = invoice_view(await InvoiceTitle.get_or_none(user_id=user_id))
+    invoice = (await checkout_context(user_id, tokens.of(preferences_cache.counter(user_id)))).invoice
     async with in_transaction() as connection:
         order = await orders.create_order(
             connection, order_id=order_id, user_id=user_id, priced=priced, payment_method=checkout.payment_method,
@@ -198,10 +229,16 @@ async def _one_tap(deps: Deps, user_id: str, body: OneTapBody, claim, holds: Asy
     return await _finish_order(deps, order, claim.id)
 
 
-def _check_stock(checkout: Checkout) -> None:
-    short = sorted(line.product_id for line in checkout.lines if checkout.stock[line.product_id] < line.quantity)
+async def _check_stock(checkout: Checkout) -> None:
+    """On the stock as the cart read it; a product that looks short there is read again (the cache's stock only
+    follows operators' changes, not orders given back), and the transaction takes it for real either way."""
+    short = [line for line in checkout.lines if checkout.stock[line.product_id] < line.quantity]
     if short:
-        raise AppError("OUT_OF_STOCK", products=short)
+        fresh = await get_products(line.product_id for line in short)
+        out = sorted(line.product_id for line in short if line.product_id not in fresh
+                     or fresh[line.product_id].stock < line.quantity)
+        if out:
+            raise AppError("OUT_OF_STOCK", products=out)
 
 
 def _check_balance(wallet: Wallet, payable_fen: int) -> None:

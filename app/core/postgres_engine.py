@@ -5,6 +5,10 @@ task is cancelled in between, `__aexit__` never runs and the connection never go
 costs one of the pool's 20 connections, and the 21st leaves every query waiting for ever (tortoise-orm
 1.1.9; reproduced by tests/core/test_cancelled_transactions.py). The SQLite twin is app/core/sqlite_engine.py.
 
+It also announces, once a transaction has committed, the cache counters its writes registered
+(`app.core.versioned.after_commit`): announced inside the transaction, another worker could reload the old rows
+under the new counter.
+
 Named as the engine in `app.core.db.tortoise_config` for `postgres://` URLs.
 """
 
@@ -16,8 +20,10 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
 from tortoise.connection import get_connections
 
+from app.core import versioned
 
-class _TransactionContext(TransactionContextPooled):
+
+class _TransactionContext(versioned.AnnouncingTransaction, TransactionContextPooled):
     async def __aenter__(self):
         await self.ensure_connection()
         pool = self.client._parent._pool
@@ -34,6 +40,7 @@ class _TransactionContext(TransactionContextPooled):
             await asyncio.shield(pool.release(self.client._connection))
             raise
         self.token = token
+        self._open_announcements()
         return self.client
 
 

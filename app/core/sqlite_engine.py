@@ -7,6 +7,10 @@ waits for ever (tortoise-orm 1.1.9; reproduced by tests/core/test_cancelled_tran
 CI run hung). Handlers and jobs avoid cancelling work (app/core/disconnects.py, app/jobs/engine.py); this
 closes the hole for whatever cancel still comes (a stop past its grace period, a timeout someone adds).
 
+It also announces, once a transaction has committed, the cache counters its writes registered
+(`app.core.versioned.after_commit`): announced inside the transaction, another worker could reload the old rows
+under the new counter.
+
 Named as the engine in `app.core.db.tortoise_config` for `sqlite://` URLs.
 """
 
@@ -19,8 +23,10 @@ from tortoise.backends.base.client import TransactionContext
 from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionContext, SqliteTransactionWrapper
 from tortoise.connection import get_connections
 
+from app.core import versioned
 
-class _TransactionContext(SqliteTransactionContext):
+
+class _TransactionContext(versioned.AnnouncingTransaction, SqliteTransactionContext):
     async def __aenter__(self):
         await self._trxlock.acquire()
         token = None
@@ -39,6 +45,7 @@ class _TransactionContext(SqliteTransactionContext):
                 self._trxlock.release()
             raise
         self.token = token
+        self._open_announcements()
         return self.connection
 
     async def _undo_begin(self) -> None:

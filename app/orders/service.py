@@ -17,7 +17,7 @@ from app.core.clock import now_utc
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import newest_first
 from app.core.serialize import jsonable, view
-from app.orders import events
+from app.orders import events, history
 from app.orders.models import (
     CLOSED, PAID, PARTIALLY_REFUNDED, PAYING, REFUNDED, REFUNDING, STATUSES, Order, OrderFlag,
     OrderEvent, OrderPromotion, OrderTransition, Payment,
@@ -57,9 +57,9 @@ async def flag(order_id: str, kind: str, detail: dict[str, Any]) -> bool:
 
 async def transition(order_id: str, from_status: str, to_status: str, cause: str,
                      connection: Optional[BaseDBAsyncClient] = None, *, guard: Optional[dict[str, Any]] = None,
-                     **changes: Any) -> bool:
+                     user_id: Optional[str] = None, **changes: Any) -> bool:
     """Move the order only if it is still in `from_status` (and matches `guard`): of concurrent callers exactly
-    one wins (True)."""
+    one wins (True). The order's `user_id`, when the caller has it, saves a read (the checkout cache's counter)."""
     query = Order.filter(id=order_id, status=from_status, **(guard or {}))
     if connection is not None:
         query = query.using_db(connection)
@@ -67,6 +67,10 @@ async def transition(order_id: str, from_status: str, to_status: str, cause: str
         return False
     await OrderTransition.create(order_id=order_id, from_status=from_status, to_status=to_status, cause=cause,
                                  using_db=connection)
+    if user_id is None:
+        user_id = (await Order.filter(id=order_id).using_db(connection).values_list("user_id", flat=True) or [None])[0]
+    if user_id is not None:
+        await history.changed(user_id)  # announced when the caller's transaction commits
     return True
 
 
@@ -103,6 +107,7 @@ async def create_order(connection: BaseDBAsyncClient, *, order_id: str, user_id:
     await OrderTransition.create(order_id=order.id, from_status=None, to_status=order.status,
                                  cause="one_tap_wallet" if paid else "one_tap", using_db=connection)
     await events.emit_order_created(connection, order)
+    await history.changed(user_id)  # announced when the one-tap's transaction commits
     return order
 
 
@@ -130,7 +135,8 @@ async def close_unpaid(order: Order, cause: str, *, listed: Optional[bool] = Non
     if listed is not None:
         changes["listed"] = listed
     async with in_transaction() as connection:
-        closed = await transition(order.id, PAYING, CLOSED, cause, connection, guard=guard, **changes)
+        closed = await transition(order.id, PAYING, CLOSED, cause, connection, guard=guard, user_id=order.user_id,
+                                  **changes)
         if not closed:
             return False
         await events.emit_unpaid_close(connection, order, cause, closed_at)
@@ -197,17 +203,27 @@ async def has_paid_order(user_id: str) -> bool:
     return await Order.filter(user_id=user_id, status__in=EVER_PAID).exists()
 
 
-async def promotion_uses(user_id: str, promotion_ids: Iterable[str]) -> dict[str, int]:
+async def checkout_history(user_id: str, token: Optional[str]) -> history.History:
+    """Whether the user ever paid and their uses of every promotion, from memory when loaded under `token` (the
+    user's orders counter as this request read it, app/orders/history.py), else from the database."""
+    async def load() -> history.History:
+        return history.History(await has_paid_order(user_id), await promotion_uses(user_id, None))
+    return await history.histories.get(user_id, token, load)
+
+
+async def promotion_uses(user_id: str, promotion_ids: Optional[Iterable[str]]) -> dict[str, int]:
     """How many of this user's orders, PAYING or PAID, used each of these promotions (per-user limits,
-    DESIGN §3). Only the promotions asked about: a long order history with other promotions costs nothing.
+    DESIGN §3); with None, every promotion (what the checkout's cache keeps, app/orders/history.py).
 
     Two indexed reads rather than a join, which PostgreSQL planned as a scan of the whole orders table.
     """
-    wanted = set(promotion_ids)
-    if not wanted:
-        return {}
-    rows = await OrderPromotion.filter(user_id=user_id, promotion_id__in=wanted).values_list(
-        "order_id", "promotion_id")
+    query = OrderPromotion.filter(user_id=user_id)
+    if promotion_ids is not None:
+        wanted = set(promotion_ids)
+        if not wanted:
+            return {}
+        query = query.filter(promotion_id__in=wanted)
+    rows = await query.values_list("order_id", "promotion_id")
     if not rows:
         return {}
     live = set(await Order.filter(id__in={order_id for order_id, _ in rows},

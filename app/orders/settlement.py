@@ -104,7 +104,8 @@ async def _record_payment(connection, order: Order, state: TransactionResult) ->
 async def _mark_paid(order: Order, state: TransactionResult, cause: str, received_at: Optional[datetime]) -> bool:
     async with in_transaction() as connection:
         # listed: an order is shown once its prepay is handed out; one paid is shown whatever happened before.
-        if not await orders.transition(order.id, PAYING, PAID, cause, connection, paid_at=_paid_at(state),
+        if not await orders.transition(order.id, PAYING, PAID, cause, connection, user_id=order.user_id,
+                                       paid_at=_paid_at(state),
                                        transaction_id=state.transaction_id, next_query_at=None, listed=True):
             return False
         await _record_payment(connection, order, state)
@@ -118,7 +119,7 @@ async def _record_paid_after_close(order: Order, state: TransactionResult, cause
     """CLOSED → REFUNDING: the money came, so it is recorded and flagged, and its full refund is reserved on the
     order and queued (DESIGN §6): refunds' consumer of `order.paid_after_close` makes it and asks WeChat Pay."""
     async with in_transaction() as connection:
-        if not await orders.transition(order.id, CLOSED, REFUNDING, PAID_AFTER_CLOSE, connection,
+        if not await orders.transition(order.id, CLOSED, REFUNDING, PAID_AFTER_CLOSE, connection, user_id=order.user_id,
                                        paid_at=_paid_at(state), transaction_id=state.transaction_id,
                                        refunded_fen=order.payable_fen):
             return False

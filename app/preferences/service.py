@@ -19,6 +19,7 @@ from app.core.pagination import newest_first
 from app.core.security import new_id
 from app.core.serialize import view
 from app.deps import Deps
+from app.preferences import cache
 from app.preferences.models import Address, InvoiceTitle, Preference
 from app.preferences.schemas import (
     AddressIn, AddressOut, InvoiceIn, InvoiceOut, PhoneOut, PreferencesOut, PreferencesPatch,
@@ -54,7 +55,9 @@ async def _preference_or_none(user_id: str) -> Optional[Preference]:
 
 async def ensure_preference(user_id: str) -> None:
     """Create the user's Preference row on first write (get_or_create survives a concurrent create)."""
-    await Preference.get_or_create(user_id=user_id)
+    _, created = await Preference.get_or_create(user_id=user_id)
+    if created:
+        await cache.changed(user_id)
 
 
 async def get_preferences(user_id: str) -> dict[str, Any]:
@@ -74,6 +77,7 @@ async def update_preferences(user_id: str, patch: PreferencesPatch) -> dict[str,
             ).select_for_update().exists():
                 raise ValidationFailed.one("default_address_id", "is not one of your addresses")
             await Preference.filter(user_id=user_id).update(**changes)
+            await cache.changed(user_id)
     return await get_preferences(user_id)
 
 
@@ -124,6 +128,7 @@ async def create_address(user_id: str, data: AddressIn) -> dict[str, Any]:
         fields = data.model_dump(include=set(ADDRESS_FIELDS))
         address = await Address.create(id=new_id("adr"), user_id=user_id, **fields)
         await _apply_default_choice(user_id, address.id, data.is_default, new=True)
+        await cache.changed(user_id)
     return address_view(address, await _default_address_id(user_id))
 
 
@@ -136,6 +141,7 @@ async def replace_address(user_id: str, address_id: str, data: AddressIn) -> dic
             setattr(address, name, getattr(data, name))
         await address.save(update_fields=[*ADDRESS_FIELDS, "updated_at"])
         await _apply_default_choice(user_id, address.id, data.is_default, new=False)
+        await cache.changed(user_id)
     return address_view(address, await _default_address_id(user_id))
 
 
@@ -148,6 +154,7 @@ async def delete_address(user_id: str, address_id: str) -> None:
         await Preference.filter(user_id=user_id, default_address_id=address_id).update(
             default_address_id=newest[0] if newest else None,
         )
+        await cache.changed(user_id)
 
 
 # Invoice title
@@ -165,12 +172,14 @@ async def put_invoice(user_id: str, data: InvoiceIn) -> dict[str, Any]:
         raise ValidationFailed.one("tax_number", "is required for a company title")
     values = data.model_dump(include=set(INVOICE_FIELDS))
     invoice, _ = await InvoiceTitle.update_or_create(defaults=values, user_id=user_id)
+    await cache.changed(user_id)
     return invoice_view(invoice)
 
 
 async def delete_invoice(user_id: str) -> None:
     """Idempotent: deleting a title that is not there is not an error."""
     await InvoiceTitle.filter(user_id=user_id).delete()
+    await cache.changed(user_id)
 
 
 # Phone (getPhoneNumber)
@@ -192,11 +201,25 @@ async def bind_phone(deps: Deps, user_id: str, code: str) -> dict[str, str]:
 
 # Checkout
 
-async def checkout_choices(user_id: str, address_id: Optional[str]) -> tuple[Optional[Preference], Optional[dict]]:
+async def checkout_context(user_id: str, token: Optional[str]) -> cache.CheckoutContext:
+    """Preference, default address and invoice title, from memory when loaded under `token` (the user's counter
+    as read by this request), else from the database (three reads at once)."""
+    async def load() -> cache.CheckoutContext:
+        return cache.CheckoutContext(*await checkout_defaults(user_id))
+    return await cache.contexts.get(user_id, token, load)
+
+
+async def checkout_choices(user_id: str, address_id: Optional[str], *, cached: bool = False,
+                           token: Optional[str] = None) -> tuple[Optional[Preference], Optional[dict]]:
     """The user's preference row and the address a checkout would use: the one named, else the default.
+    `cached`: through `checkout_context` (the default address, or one named that is the default).
 
     A named address that is not the user's is a VALIDATION_FAILED on `address_id` (the body is wrong).
     """
+    if cached:
+        context = await checkout_context(user_id, token)
+        if address_id is None or (context.default_address or {}).get("id") == address_id:
+            return context.preference, context.default_address
     preference = await _preference_or_none(user_id)
     wanted = address_id or (preference.default_address_id if preference else None)
     if wanted is None:

@@ -21,7 +21,7 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
-from app.core import metrics
+from app.core import metrics, versioned
 from app.pricing.conditions import in_window
 from app.pricing.domain import PromotionRule
 from app.promotions import service, versions
@@ -30,6 +30,7 @@ from app.promotions.models import Promotion
 log = logging.getLogger("yijian.promotions")
 
 REDIS_TIMEOUT_S = 0.25
+UNREAD = object()  # the request has not read the counter: the cache reads it
 MAX_TRUST_S = 5.0
 
 
@@ -52,14 +53,16 @@ class PromotionCache:
         self._verified_at = 0.0                  # monotonic time the database version was last compared
         self._lock = asyncio.Lock()
         self._redis_ok = True
-        self._listener: Optional[asyncio.Task] = None
+        self._listener: Optional[versioned.Listener] = None
         self.stats = CacheStats()
 
     # Reads
 
-    async def rules(self) -> tuple[PromotionRule, ...]:
-        """Every enabled promotion, as fresh as the last committed and announced change."""
-        token = await self._redis_counter()
+    async def rules(self, token: object = UNREAD) -> tuple[PromotionRule, ...]:
+        """Every enabled promotion, as fresh as the last committed and announced change. `token`: the counter as
+        this request already read it (app/core/versioned.py), None if Redis could not be read."""
+        if token is UNREAD:
+            token = await self._redis_counter()
         if token is None:
             return await self._check_database()
         if not self._loaded or token != self._redis_token:
@@ -115,42 +118,19 @@ class PromotionCache:
 
     def start(self) -> None:
         if self._listener is None:
-            self._listener = asyncio.create_task(self._listen(), name="promotions-cache-listener")
+            self._listener = versioned.Listener(self._redis, versions.CHANNEL, self._announced,
+                                                "promotions-cache-listener")
+            self._listener.start()
 
     async def stop(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            try:
-                await self._listener
-            except asyncio.CancelledError:
-                pass
+            await self._listener.stop()
             self._listener = None
 
-    async def _listen(self) -> None:
-        delay = 0.5
-        while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(versions.CHANNEL)
-                delay = 0.5
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    self.stats.messages += 1
-                    token = str(message["data"])
-                    if token != self._redis_token:
-                        await self._reload(token, lookup=False)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep listening: the GET before each use keeps correctness meanwhile
-                log.warning("promotion listener restarting", extra={"fields": {"error": type(exc).__name__}})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-            finally:
-                try:
-                    await pubsub.aclose()
-                except Exception:
-                    pass
+    async def _announced(self, token: str) -> None:
+        self.stats.messages += 1
+        if token != self._redis_token:
+            await self._reload(token, lookup=False)
 
 
 _current: Optional[PromotionCache] = None
@@ -162,13 +142,13 @@ def install(cache: Optional[PromotionCache]) -> None:
     _current = cache
 
 
-async def active_promotions(now: datetime) -> list[PromotionRule]:
+async def active_promotions(now: datetime, token: object = UNREAD) -> list[PromotionRule]:
     """Enabled promotions inside their time window at `now`: the pricing engine's candidates.
 
     Conditions (payment method, categories, cities, new user, hours) are the engine's to judge.
-    Without an installed cache (a command-line tool) it reads the database.
+    Without an installed cache (a command-line tool) it reads the database. `token`: see PromotionCache.rules.
     """
-    rules = await _current.rules() if _current is not None else await service.load_enabled_rules()
+    rules = await _current.rules(token) if _current is not None else await service.load_enabled_rules()
     return [rule for rule in rules if in_window(rule, now)]
 
 

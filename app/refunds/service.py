@@ -124,7 +124,7 @@ async def _reserve(payments: Payments, order: Order, refund: Refund, operator_id
     async with in_transaction() as connection:
         await refund.save(using_db=connection, force_create=True)
         if not await orders.transition(order.id, order.status, to_status, "operator", connection,
-                                       refunded_fen=total, guard={"refunded_fen": order.refunded_fen}):
+                                       user_id=order.user_id, refunded_fen=total, guard={"refunded_fen": order.refunded_fen}):
             raise _OrderMoved()
         if refund.provider != WALLET:
             await outbox.emit(connection, "refund.submit", {"refund_id": refund.id})
@@ -264,7 +264,7 @@ async def finish(out_refund_no: str, status: str, provider_refund_id: Optional[s
                 to_status = REFUNDED
             else:
                 to_status = PARTIALLY_REFUNDED if order.refunded_fen > 0 else PAID
-            await orders.transition(order.id, REFUNDING, to_status, cause, connection)
+            await orders.transition(order.id, REFUNDING, to_status, cause, connection, user_id=order.user_id)
     log.info("refund finished", extra={"fields": {"refund_id": refund.id, "status": status, "cause": cause}})
     return "finished"
 
