@@ -8,10 +8,10 @@ read-modify-write, so concurrent movements all count and none takes it below zer
 from __future__ import annotations
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
 
 from app.core.errors import AppError
 from app.core.security import new_id
+from app.wallet import sql
 from app.wallet.models import LedgerEntry, Wallet
 
 PAYMENT, REFUND, CREDIT = "payment", "refund", "credit"  # LedgerEntry.kind
@@ -25,24 +25,25 @@ def insufficient_balance(balance_fen: int, payable_fen: int) -> AppError:
 async def debit(connection: BaseDBAsyncClient, user_id: str, amount_fen: int, *, order_id: str,
                 reason: str) -> LedgerEntry:
     """Take `amount_fen` for an order if the balance covers it, else PAYMENT_INSUFFICIENT_BALANCE."""
-    changed = await Wallet.filter(user_id=user_id, balance_fen__gte=amount_fen).using_db(connection).update(
-        balance_fen=F("balance_fen") - amount_fen)
-    if not changed:
+    balance = await sql.debit(connection, user_id, amount_fen)
+    if balance is None:
         wallet = await Wallet.get_or_none(user_id=user_id).using_db(connection)
         raise insufficient_balance(wallet.balance_fen if wallet else 0, amount_fen)
-    return await _entry(connection, user_id, PAYMENT, -amount_fen, order_id, reason)
+    return await _entry(connection, user_id, PAYMENT, -amount_fen, balance, order_id, reason)
 
 
 async def credit(connection: BaseDBAsyncClient, user_id: str, amount_fen: int, *, kind: str,
                  order_id: str | None = None, reason: str = "") -> LedgerEntry:
     """Add to the balance (a refund, an operator's credit); the wallet row must exist."""
-    await Wallet.filter(user_id=user_id).using_db(connection).update(balance_fen=F("balance_fen") + amount_fen)
-    return await _entry(connection, user_id, kind, amount_fen, order_id, reason)
+    balance = await sql.credit(connection, user_id, amount_fen)
+    if balance is None:
+        raise LookupError(f"no wallet for user {user_id}")
+    return await _entry(connection, user_id, kind, amount_fen, balance, order_id, reason)
 
 
-async def _entry(connection: BaseDBAsyncClient, user_id: str, kind: str, amount_fen: int, order_id: str | None,
-                 reason: str) -> LedgerEntry:
-    # Our update holds the row until commit, so this is the balance right after our own movement.
-    balance = (await Wallet.filter(user_id=user_id).using_db(connection).values_list("balance_fen", flat=True))[0]
+async def _entry(connection: BaseDBAsyncClient, user_id: str, kind: str, amount_fen: int, balance_after_fen: int,
+                 order_id: str | None, reason: str) -> LedgerEntry:
+    # The balance our own movement left (its row stays locked until commit), as the update returned it.
     return await LedgerEntry.create(id=new_id("led"), user_id=user_id, kind=kind, amount_fen=amount_fen,
-                                    balance_after_fen=balance, reason=reason, order_id=order_id, using_db=connection)
+                                    balance_after_fen=balance_after_fen, reason=reason, order_id=order_id,
+                                    using_db=connection)
