@@ -47,6 +47,9 @@ return out
 """
 
 
+_script = None  # redis-py's Script: its SHA is the same for every client it is called with
+
+
 @dataclass(frozen=True)
 class Versions:
     """What one request read from Redis: whether `exists_key` exists, and each counter's value."""
@@ -61,8 +64,11 @@ class Versions:
 async def read_versions(redis: Redis, exists_key: str, counters: Iterable[str]) -> Versions:
     """One round trip: EXISTS `exists_key` and GET each counter (started if missing). Raises if Redis fails."""
     keys = [exists_key, *counters]
+    global _script
+    if _script is None:  # EVALSHA, loading the script again on any client that does not know it yet
+        _script = redis.register_script(_READ)
     async with asyncio.timeout(REDIS_TIMEOUT_S * 4):
-        values = await redis.eval(_READ, len(keys), *keys, time.time_ns() // 1000)
+        values = await _script(keys=keys, args=[time.time_ns() // 1000], client=redis)
     return Versions(bool(int(values[0])), {key: str(value) for key, value in zip(keys[1:], values[1:])})
 
 
