@@ -103,7 +103,8 @@ async def _price(user_id: str, lines: list[CartLine], method: str, address: Opti
     limited = [rule.id for rule in rules if rule.per_user_limit is not None]
     history = None
     if needs_history or limited:
-        history = await orders.checkout_history(user_id, tokens.of(order_history.counter(user_id)))
+        history = await orders.checkout_history(user_id, tokens.of(order_history.counter(user_id)),
+                                                paid_before=needs_history, promotion_ids=limited)
     context = PricingContext(
         now=now, payment_method=method, city=(address or {}).get("city") or None,
         is_new_user=not history.paid_before if history is not None and needs_history else False,

@@ -203,27 +203,36 @@ async def has_paid_order(user_id: str) -> bool:
     return await Order.filter(user_id=user_id, status__in=EVER_PAID).exists()
 
 
-async def checkout_history(user_id: str, token: Optional[str]) -> history.History:
-    """Whether the user ever paid and their uses of every promotion, from memory when loaded under `token` (the
-    user's orders counter as this request read it, app/orders/history.py), else from the database."""
-    async def load() -> history.History:
-        return history.History(await has_paid_order(user_id), await promotion_uses(user_id, None))
-    return await history.histories.get(user_id, token, load)
+async def checkout_history(user_id: str, token: Optional[str], *, paid_before: bool,
+                           promotion_ids: Iterable[str]) -> history.History:
+    """Whether the user ever paid (if `paid_before` is asked) and their uses of these promotions, from memory when
+    read under `token` (the user's orders counter as this request read it, app/orders/history.py); what is
+    missing is read from the database and kept with the rest."""
+    wanted = frozenset(promotion_ids)
+    found, cached = history.histories.peek(user_id, token)
+    base = cached if found and cached is not None else history.History()
+    if (base.paid_before is not None or not paid_before) and wanted <= base.known:
+        return base
+    paid = base.paid_before if base.paid_before is not None or not paid_before else await has_paid_order(user_id)
+    missing = wanted - base.known
+    uses = {**base.uses_by_promotion, **await promotion_uses(user_id, missing)} if missing else base.uses_by_promotion
+    fresh = history.History(paid, uses, base.known | missing)
+    if token is not None:
+        history.histories.put(user_id, token, fresh)
+    return fresh
 
 
-async def promotion_uses(user_id: str, promotion_ids: Optional[Iterable[str]]) -> dict[str, int]:
+async def promotion_uses(user_id: str, promotion_ids: Iterable[str]) -> dict[str, int]:
     """How many of this user's orders, PAYING or PAID, used each of these promotions (per-user limits,
-    DESIGN §3); with None, every promotion (what the checkout's cache keeps, app/orders/history.py).
+    DESIGN §3). Only the promotions asked about: a long order history with other promotions costs nothing.
 
     Two indexed reads rather than a join, which PostgreSQL planned as a scan of the whole orders table.
     """
-    query = OrderPromotion.filter(user_id=user_id)
-    if promotion_ids is not None:
-        wanted = set(promotion_ids)
-        if not wanted:
-            return {}
-        query = query.filter(promotion_id__in=wanted)
-    rows = await query.values_list("order_id", "promotion_id")
+    wanted = set(promotion_ids)
+    if not wanted:
+        return {}
+    rows = await OrderPromotion.filter(user_id=user_id, promotion_id__in=wanted).values_list(
+        "order_id", "promotion_id")
     if not rows:
         return {}
     live = set(await Order.filter(id__in={order_id for order_id, _ in rows},
