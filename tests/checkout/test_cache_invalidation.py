@@ -165,3 +165,31 @@ async def test_a_cached_product_that_looks_sold_out_is_read_again_by_one_tap(cli
     assert response.status_code == 200, response.text
     again = await one_tap(other_worker, who, {"items": cart, "payment_method": "wallet"})
     assert again.status_code == 201 and again.json()["order"]["lines"][0]["name"] == label, again.text
+
+
+async def test_a_wechat_pay_notification_and_a_cancel_are_seen_by_the_next_quote_of_another_worker(client,
+                                                                                                  other_worker):
+    """Settlement (a notification's first payment) and a close (a use given back) announce through the same
+    transition as every status change."""
+    from tests.notify.helpers import pay, wait_for_status
+
+    who, item = await shopper(client), await product(client, price_fen=1000, stock=100)
+    conditions = {"categories": [item["category"]]}
+    welcome = await make_promotion(client, amount_off_fen=200, stackable=True,
+                                   conditions={**conditions, "new_user_only": True})
+    once = await make_promotion(client, amount_off_fen=100, stackable=True, per_user_limit=1, conditions=conditions)
+    cart = items((item, 1))
+    assert _discounts(await _quote(other_worker, who, cart)) == {welcome["id"], once["id"]}
+    first = await one_tap(client, who, {"items": cart, "payment_method": "wechatpay"})
+    assert first.status_code == 201, first.text
+    assert _discounts(await _quote(other_worker, who, cart)) == {welcome["id"]}  # the use is taken while PAYING
+    cancelled = await client.post(f"/api/v1/orders/{first.json()['order']['id']}/cancel", headers=who["headers"])
+    assert cancelled.status_code == 200, cancelled.text
+    assert _discounts(await _quote(other_worker, who, cart)) == {welcome["id"], once["id"]}  # given back
+    second = await one_tap(client, who, {"items": cart, "payment_method": "wechatpay"})
+    assert second.status_code == 201, second.text
+    assert _discounts(await _quote(other_worker, who, cart)) == {welcome["id"]}  # still a new user: not paid yet
+    prepay_id = second.json()["payment"]["request_payment"]["package"].removeprefix("prepay_id=")
+    await pay(client, prepay_id)
+    await wait_for_status(client, second.json()["order"]["id"], "PAID")
+    assert _discounts(await _quote(other_worker, who, cart)) == set()  # paid by the notification: not new any more
