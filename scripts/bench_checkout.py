@@ -936,7 +936,8 @@ def report(results: list[Result], args: argparse.Namespace, extra: list[str]) ->
                       for r in measured if (r.workers, r.repetition, FLOOR[scenario]) in floors]
         cpu = [r.cpu["app"] * 1000 / r.ok for r in measured if r.cpu]
         flags = "".join([" (time cap)" if any(r.time_capped for r in runs) else "",
-                         f" ({sum(sum(r.errors.values()) for r in runs)} errors)" if any(r.errors for r in runs) else "",
+                         f" ({sum(sum(r.errors.values()) for r in runs)} errors)"
+                         if any(r.errors for r in runs) else "",
                          " (NOT VERIFIED)" if any(r.verified is False for r in runs) else ""])
         goal = GOALS.get(scenario, "")
         if scenario == "wallet" and p99_ratios:

@@ -124,7 +124,8 @@ async def _reserve(payments: Payments, order: Order, refund: Refund, operator_id
     async with in_transaction() as connection:
         await refund.save(using_db=connection, force_create=True)
         if not await orders.transition(order.id, order.status, to_status, "operator", connection,
-                                       user_id=order.user_id, refunded_fen=total, guard={"refunded_fen": order.refunded_fen}):
+                                       user_id=order.user_id, refunded_fen=total,
+                                       guard={"refunded_fen": order.refunded_fen}):
             raise _OrderMoved()
         if refund.provider != WALLET:
             await outbox.emit(connection, "refund.submit", {"refund_id": refund.id})
