@@ -42,6 +42,7 @@ from app.promotions.admin_routes import bp as promotions_bp
 from app.recommendations.routes import bp as recommendations_bp
 from app.reconciliation.admin_routes import bp as reconciliation_bp
 from app.refunds.admin_routes import bp as refunds_bp
+from app.stats import counters as stats_counters
 from app.stats.admin_routes import bp as stats_bp
 from app.risk.admin_routes import bp as risk_admin_bp
 from app.wallet.admin_routes import bp as wallet_admin_bp
@@ -110,6 +111,8 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
         app.ctx.invalidations = versioned.Invalidations(app.ctx.deps.redis, (
             catalog_cache.products, preferences_cache.contexts, order_history.histories))
         app.ctx.invalidations.start()
+        app.ctx.stats_tally = stats_counters.Tally(app.ctx.deps.redis)
+        app.ctx.stats_tally.start()
         await jobs.start(app)
         log.info("started", extra={"fields": {
             "database": settings.database_url.split(":", 1)[0], "redis": "real" if settings.redis_url else "stand-in",
@@ -119,6 +122,9 @@ def create_app(settings: Settings, *, name: str = "yijian") -> Sanic:
     @app.after_server_stop
     async def _stop(app: Sanic) -> None:
         await disconnects.drain()
+        stats_tally = getattr(app.ctx, "stats_tally", None)
+        if stats_tally is not None:
+            await stats_tally.stop()  # this process's last quotes reach Redis before the jobs' last fold
         await jobs.stop(app)
         help_index = getattr(app.ctx, "help_index", None)
         if help_index is not None:

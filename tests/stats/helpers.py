@@ -56,6 +56,7 @@ async def drained(server) -> None:
         await outbox.process_pending()
         return not await OutboxEvent.filter(done_at=None, kind__in=STATS_KINDS).exists()
     await wait_until(applied, timeout_s=20)
+    await server.app.ctx.stats_tally.flush()  # the quotes this server counted in memory (sent every second)
     await counters.fold(server.app.ctx.deps.redis)
 
 

@@ -98,3 +98,24 @@ async def test_an_event_run_again_counts_once(client, server):
     await OutboxEvent.filter(id=event.id).update(done_at=None, attempts=0, claimed_until=None)
     await drained(server)
     assert (await StatsDay.get(id=counted.id)).figures["orders"] == counted.figures["orders"]
+
+
+async def test_a_process_tally_reaches_the_rollup_once_whether_sent_by_its_timer_or_at_stop(server):
+    """The server counts quotes in memory (no Redis round trip of their own) and sends them: every second, and
+    once more when it stops. Counts sent while folds run still land once."""
+    redis = server.app.ctx.deps.redis
+    [day] = isolated_days(1)
+    await fresh([day])
+    tally = counters.Tally(redis)
+    tally.start()
+    for _ in range(7):
+        tally.add("quotes", _noon(day))
+    await asyncio.sleep(counters.FLUSH_S * 2.5)  # sent by its own timer
+    await counters.fold(redis)
+    assert await _quotes(day) == 7
+    for _ in range(5):
+        tally.add("quotes", _noon(day))
+    await tally.stop()  # the rest sent at stop, not lost
+    await counters.fold(redis)
+    await counters.fold(redis)
+    assert await _quotes(day) == 12
