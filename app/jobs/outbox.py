@@ -17,11 +17,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
 from app.core.clock import now_utc
 from app.core.security import new_id
+from app.jobs import sql
 from app.jobs.models import AppliedEvent, OutboxEvent
 
 if TYPE_CHECKING:  # the container is built above this layer; jobs only hand it on
@@ -68,12 +68,8 @@ async def first_application(connection: BaseDBAsyncClient, consumer: str, payloa
     event_id = payload.get("event_id")
     if not isinstance(event_id, str):
         return True
-    try:
-        async with connection._in_transaction() as savepoint:  # a duplicate must not abort the caller's transaction
-            await AppliedEvent.create(consumer=consumer, event_id=event_id, using_db=savepoint)
-    except IntegrityError:
-        return False
-    return True
+    # One statement that does nothing on a duplicate (app/jobs/sql.py), so it never aborts the caller's transaction.
+    return await sql.mark_applied(connection, consumer, event_id, now_utc())
 
 
 async def record_applications(connection: BaseDBAsyncClient, consumer: str, event_ids: Iterable[str]) -> None:

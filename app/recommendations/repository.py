@@ -23,8 +23,12 @@ async def lock_user(connection: BaseDBAsyncClient, user_id: str) -> RecoUserStat
     Every change to a user's aggregates takes this lock first, so two events of one user, or an event and the
     backfill, never interleave their read-modify-writes (SQLite runs one transaction at a time anyway).
     """
-    await RecoUserStat.bulk_create([RecoUserStat(user_id=user_id)], ignore_conflicts=True, using_db=connection)
-    return await RecoUserStat.filter(user_id=user_id).select_for_update().using_db(connection).get()
+    locked = RecoUserStat.filter(user_id=user_id).select_for_update().using_db(connection)
+    row = await locked.get_or_none()  # made only when missing (the user's first event): one statement fewer
+    if row is None:
+        await RecoUserStat.bulk_create([RecoUserStat(user_id=user_id)], ignore_conflicts=True, using_db=connection)
+        row = await locked.get()
+    return row
 
 
 def user_aggregate(row: Optional[RecoUserStat], user_id: str) -> UserAggregate:

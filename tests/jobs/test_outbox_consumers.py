@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
+from app.core.clock import now_utc
 from app.jobs import outbox
 from app.jobs.models import AppliedEvent
 from app.jobs.models import OutboxEvent
@@ -57,6 +59,16 @@ async def test_a_duplicate_leaves_the_callers_transaction_usable_and_a_rollback_
         pass
     async with in_transaction() as connection:  # rolled back with the failed update: applied next time
         assert await outbox.first_application(connection, "test.d", payload)
+
+
+async def test_an_application_is_stored_with_its_time_as_the_orm_reads_it():
+    # first_application writes its row with SQL of its own (app/jobs/sql.py): the ORM must read it back whole.
+    payload = {"event_id": f"evt_at{id(object())}"}
+    before = now_utc()
+    async with in_transaction() as connection:
+        assert await outbox.first_application(connection, "test.at", payload)
+    row = await AppliedEvent.get(consumer="test.at", event_id=payload["event_id"])
+    assert before - timedelta(seconds=1) <= row.applied_at <= now_utc() + timedelta(seconds=1)
 
 
 async def test_every_consumer_of_a_kind_applies_an_event_once_when_one_of_them_fails_at_first():
