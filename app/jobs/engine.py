@@ -37,6 +37,7 @@ SWEEP_LOCK = "yijian:jobs:sweep-lock"
 OUTBOX_LOCK = "yijian:jobs:outbox-lock"
 SWEEP_TASK, OUTBOX_TASK = "yijian.sweep", "yijian.outbox"
 SWEEP_BATCH = 200
+OUTBOX_RUN_S = 5.0  # one outbox run works batch after batch up to this long (well inside OUTBOX_LOCK's 60 s)
 POP_TIMEOUT_S = 1  # a receiver looks for a stop request at least this often
 STOP_GRACE_S = 20.0  # how long a stop waits for the jobs in flight before it cancels them
 
@@ -169,7 +170,7 @@ class JobEngine:
         if not await lock.acquire():
             return 0
         try:
-            return await outbox.process_pending(self.deps)
+            return await outbox.process_backlog(self.deps, OUTBOX_RUN_S)
         finally:
             with contextlib.suppress(LockError):  # held past its timeout: another run may have started
                 await lock.release()

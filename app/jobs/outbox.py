@@ -11,6 +11,7 @@ whoever comes after CLAIM_S.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -90,6 +91,18 @@ def _pending(now):
 
 async def has_pending() -> bool:
     return await _pending(now_utc()).exists()
+
+
+async def process_backlog(deps: Optional[Deps] = None, budget_s: float = 5.0) -> int:
+    """`process_pending` batch after batch while each comes back whole (every event done), for at most about
+    `budget_s` seconds: a sweep keeps up with more than BATCH events a period. A batch with an event that failed,
+    was skipped or was taken by another worker ends the run, so a failing event is never retried in a loop."""
+    done, started = 0, time.monotonic()
+    while True:
+        ran = await process_pending(deps)
+        done += ran
+        if ran < BATCH or time.monotonic() - started >= budget_s:
+            return done
 
 
 async def process_pending(deps: Optional[Deps] = None, limit: int = BATCH) -> int:

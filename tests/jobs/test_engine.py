@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from app.core.clock import now_utc
 from app.jobs import outbox, runner
 from app.jobs.engine import JobEngine
 from app.jobs.models import OutboxEvent
@@ -117,3 +118,41 @@ async def _closed(*order_ids: str) -> bool:
 
 async def _done(event_id: int) -> bool:
     return (await OutboxEvent.get(id=event_id)).done_at is not None
+
+
+async def test_one_outbox_run_keeps_going_while_its_batches_come_back_whole(server):
+    """More than a batch waiting: one run does them all (a run of one batch a sweep fell behind at 100 events a
+    second); a failing event ends the run instead of being retried in a loop."""
+    calls, failures = [], []
+
+    @outbox.handles("test.backlog")
+    async def backlog(payload):
+        calls.append(payload["n"])
+
+    @outbox.handles("test.backlog_fails")
+    async def fails(payload):
+        failures.append(1)
+        raise RuntimeError("always fails")
+
+    await runner.stop(server.app)  # the session's engine would share the events with this test's run
+    try:
+        deps = server.app.ctx.deps
+        await outbox.process_backlog(deps, budget_s=60)  # what other tests left waiting, applied as the engine would
+        await OutboxEvent.filter(done_at=None).update(done_at=now_utc())  # and what keeps failing, out of the way
+        await OutboxEvent.bulk_create([OutboxEvent(kind="test.backlog", payload={"n": n})
+                                       for n in range(outbox.BATCH * 2 + 50)])
+        assert await outbox.process_backlog(deps, budget_s=60) == outbox.BATCH * 2 + 50
+        assert sorted(calls) == list(range(outbox.BATCH * 2 + 50))
+        assert not await OutboxEvent.filter(kind="test.backlog", done_at=None).exists()
+
+        await OutboxEvent.create(kind="test.backlog_fails", payload={})
+        await OutboxEvent.bulk_create([OutboxEvent(kind="test.backlog", payload={"n": -1}) for _ in range(150)])
+        # the first batch holds the failing event: 99 done, then the run ends (the failure met once, not looped on)
+        assert await outbox.process_backlog(deps, budget_s=60) == outbox.BATCH - 1
+        assert failures == [1]
+        assert await OutboxEvent.filter(kind="test.backlog", done_at=None).count() == 150 - (outbox.BATCH - 1)
+    finally:
+        outbox.HANDLERS.pop("test.backlog", None)
+        outbox.HANDLERS.pop("test.backlog_fails", None)
+        await OutboxEvent.filter(kind__in=["test.backlog", "test.backlog_fails"], done_at=None).update(done_at=now_utc())
+        await runner.start(server.app)
