@@ -94,6 +94,8 @@ class Payment(Model):
 
     class Meta:
         table = "payments"
+        # an order's payments (settlement, refunds, the admin detail); a day's payments (reconciliation, §8)
+        indexes = (("order_id",), ("paid_at",))
 
 
 class OrderFlag(Model):

@@ -33,4 +33,4 @@ class Refund(Model):
     class Meta:
         table = "refunds"
         unique_together = (("order_id", "idempotency_key"),)
-        indexes = (("order_id", "id"),)
+        indexes = (("order_id", "id"), ("created_at",))  # created_at: a day's refunds (reconciliation, §8)
