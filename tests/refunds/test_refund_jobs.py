@@ -88,7 +88,7 @@ async def test_refund_notification_with_another_amount_or_order_is_flagged_and_n
         wrong_order = refund_resource(keys, order, row, out_trade_no="YJ" + "0" * 26)
         for resource in (wrong_amount, wrong_order):
             answer = await _send(client, keys, resource)
-            assert answer.status_code in (200, 204), answer.text  # acknowledged: WeChat's retry would not help
+            assert answer.status_code == 204, answer.text  # acknowledged (DESIGN §4: flagged is 204): a retry would not help
         assert (await Refund.get(id=created["id"])).status == "PROCESSING"
         detail = await admin_order(client, order["id"])
         assert detail["status"] == "REFUNDING" and detail["refunded_fen"] == 500
@@ -97,7 +97,7 @@ async def test_refund_notification_with_another_amount_or_order_is_flagged_and_n
                     if e["event_type"] == "REFUND.SUCCESS"]
         assert len(verdicts) >= 2
         # The true notification still finishes it.
-        assert (await _send(client, keys, refund_resource(keys, order, row))).status_code in (200, 204)
+        assert (await _send(client, keys, refund_resource(keys, order, row))).status_code == 204
     detail = await admin_order(client, order["id"])
     assert detail["status"] == "PARTIALLY_REFUNDED" and detail["transitions"][-1]["cause"] == "notification"
 
@@ -111,7 +111,7 @@ async def test_abnormal_refund_is_flagged_and_still_followed(client):
         row = await Refund.get(id=created["id"])
         answer = await _send(client, keys, refund_resource(keys, order, row, refund_status="ABNORMAL"),
                              event_type="REFUND.ABNORMAL")
-        assert answer.status_code in (200, 204), answer.text
+        assert answer.status_code == 204, answer.text  # flagged and acknowledged (DESIGN §4)
         assert (await Refund.get(id=created["id"])).status == "PROCESSING"
         assert [f["kind"] for f in (await admin_order(client, order["id"]))["flags"]] == ["refund_abnormal"]
         # WeChat Pay settles it later (here: the sandbox's own refund succeeds); the jobs keep asking.
