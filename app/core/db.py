@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
@@ -85,3 +86,10 @@ async def migrate(database_url: str) -> None:
 
 # For the `tortoise` command (`tortoise -c app.core.db.MIGRATION_CONFIG makemigrations`): no database is needed.
 MIGRATION_CONFIG = tortoise_config("sqlite://:memory:")
+
+
+def dialect_sql(connection: BaseDBAsyncClient, sql: str) -> str:
+    """Hand-written SQL for both databases: parameters written `{1}`, `{2}`… become `$1` on PostgreSQL, `?1` on
+    SQLite (app/wallet/sql.py, app/jobs/sql.py)."""
+    mark = "$" if connection.capabilities.dialect == "postgres" else "?"
+    return sql.replace("{", mark).replace("}", "")

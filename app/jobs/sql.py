@@ -13,15 +13,12 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from app.core.db import dialect_sql
+
 _MARK_APPLIED = ("INSERT INTO applied_events (consumer, event_id, applied_at) VALUES ({1}, {2}, {3}) "
                  "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING id")
 
 
-def _dialect_sql(connection: BaseDBAsyncClient, sql: str) -> str:
-    mark = "$" if connection.capabilities.dialect == "postgres" else "?"
-    return sql.replace("{", mark).replace("}", "")
-
-
 async def mark_applied(connection: BaseDBAsyncClient, consumer: str, event_id: str, at: datetime) -> bool:
     """Record that `consumer` applied `event_id`, in the caller's transaction: True if it had not before."""
-    return bool(await connection.execute_query_dict(_dialect_sql(connection, _MARK_APPLIED), [consumer, event_id, at]))
+    return bool(await connection.execute_query_dict(dialect_sql(connection, _MARK_APPLIED), [consumer, event_id, at]))

@@ -11,18 +11,15 @@ from typing import Any, Optional
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from app.core.db import dialect_sql
+
 _DEBIT = ("UPDATE wallets SET balance_fen = balance_fen - {1} WHERE user_id = {2} AND balance_fen >= {1} "
           "RETURNING balance_fen")
 _CREDIT = "UPDATE wallets SET balance_fen = balance_fen + {1} WHERE user_id = {2} RETURNING balance_fen"
 
 
-def _dialect_sql(connection: BaseDBAsyncClient, sql: str) -> str:
-    mark = "$" if connection.capabilities.dialect == "postgres" else "?"
-    return sql.replace("{", mark).replace("}", "")
-
-
 async def _balance_after(connection: BaseDBAsyncClient, sql: str, values: list[Any]) -> Optional[int]:
-    rows = await connection.execute_query_dict(_dialect_sql(connection, sql), values)
+    rows = await connection.execute_query_dict(dialect_sql(connection, sql), values)
     return int(rows[0]["balance_fen"]) if rows else None
 
 
